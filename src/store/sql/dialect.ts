@@ -1,0 +1,24 @@
+import type { ColumnDataType, ColumnDefinitionBuilder, InsertQueryBuilder, Kysely } from 'kysely';
+
+/**
+ * What differs between SQLite, PostgreSQL and MySQL, and nothing more: the shared queries in this
+ * folder are written once against these traits (kysely-style capability flags, not `kind ===` checks).
+ */
+export interface SqlDialect {
+  readonly name: 'sqlite' | 'postgres' | 'mysql';
+  readonly autoIncrementType: ColumnDataType;
+  autoIncrementColumn(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** INSERT that silently skips rows whose key already exists (ON CONFLICT DO NOTHING / INSERT IGNORE). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+  insertIgnoringDuplicates<Q extends InsertQueryBuilder<any, any, any>>(query: Q): Q;
+  /**
+   * Runs `work` while holding the database's migration lock, so that one migrator wins and the
+   * others wait and then find nothing left to do.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations address tables outside the typed schema
+  withMigrationLock<T>(db: Kysely<any>, work: (db: Kysely<any>) => Promise<T>): Promise<T>;
+  /** Turns a driver error into an MlflowError where it has a meaning for callers; returns other errors unchanged. */
+  translateError(error: unknown): unknown;
+  /** Highest number of bound parameters one statement may carry. */
+  readonly maxBoundParameters: number;
+}

@@ -1,0 +1,5 @@
+import type { Migration } from './migration.ts';
+import { trackingSchema } from './0001-tracking.ts';
+
+/** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
+export const MIGRATIONS: readonly Migration[] = [trackingSchema];

@@ -1,0 +1,100 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types of the metadata database, as the Kysely queries in this folder see them.
+ * Column names follow MLflow's SQL schema where one exists, so that SQL written by people who
+ * know MLflow's database reads naturally here and the importer maps tables one to one.
+ */
+export interface Database {
+  experiments: ExperimentsTable;
+  experiment_tags: KeyValueTable & { experiment_id: number };
+  runs: RunsTable;
+  params: KeyValueTable & { run_uuid: string };
+  tags: KeyValueTable & { run_uuid: string };
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  datasets: DatasetsTable;
+  inputs: InputsTable;
+  input_tags: { input_uuid: string; name: string; value: string };
+  run_outputs: { run_uuid: string; model_id: string; step: number };
+  schema_migrations: SchemaMigrationsTable;
+}
+
+interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+  deleted_time: number | null;
+}
+
+export interface RunsTable {
+  /** Monotonic insertion order: page tokens use it as a snapshot watermark. */
+  row_id: Generated<number>;
+  run_uuid: string;
+  name: string;
+  experiment_id: number;
+  user_id: string;
+  status: string;
+  start_time: number | null;
+  end_time: number | null;
+  deleted_time: number | null;
+  lifecycle_stage: string;
+  artifact_uri: string;
+}
+
+export interface MetricsTable {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  /** NaN cannot be stored portably: it is kept as value 0 with is_nan = 1, as MLflow does. */
+  is_nan: number;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+  model_id: string | null;
+}
+
+export interface LatestMetricsTable {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+export interface DatasetsTable {
+  dataset_uuid: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  dataset_source_type: string;
+  dataset_source: string;
+  dataset_schema: string | null;
+  dataset_profile: string | null;
+}
+
+export interface InputsTable {
+  input_uuid: string;
+  source_type: string;
+  source_id: string;
+  destination_type: string;
+  destination_id: string;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  checksum: string;
+  min_server_release: string;
+  applied_at: number;
+}
