@@ -1,0 +1,59 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { MlflowError } from '../../core/errors.ts';
+import type { SqlDialect } from '../sql/dialect.ts';
+import type { Database } from '../sql/schema.ts';
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  autoIncrementType: 'integer',
+  autoIncrementColumn: (c) => c.primaryKey().autoIncrement(),
+  insertIgnoringDuplicates: (query) => query.onConflict((oc) => oc.doNothing()) as typeof query,
+  async withMigrationLock(db, work) {
+    // BEGIN IMMEDIATE takes SQLite's write lock up front: a second migrator waits (busy_timeout)
+    // and, once it gets the lock, re-reads the applied set and finds nothing pending.
+    return db.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await work(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (error) {
+        await sql`ROLLBACK`.execute(conn);
+        throw error;
+      }
+    });
+  },
+  translateError(error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return MlflowError.alreadyExists(`Duplicate entry: ${(error as Error).message}`);
+    }
+    if (code === 'SQLITE_BUSY') {
+      return new MlflowError('TEMPORARILY_UNAVAILABLE', 'The database is busy; retry the request.');
+    }
+    return error;
+  },
+  maxBoundParameters: 32766,
+};
+
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  readonly path: string;
+  readonly busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the one writer connection. WAL lets readers proceed during writes; synchronous=NORMAL in
+ * WAL mode still never corrupts the database and loses at most the last commits on power loss,
+ * not on a process crash.
+ */
+export function openSqlite(options: SqliteOptions): { db: Kysely<Database>; raw: BetterSqlite3.Database } {
+  const raw = new BetterSqlite3(options.path);
+  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 30_000}`);
+  if (options.path !== ':memory:') raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return { db, raw };
+}
