@@ -1,36 +1,12 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
+import type { AppliedMigration, PlannedMigration, SchemaStatus } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Migration } from './migrations/migration.ts';
 
 const TABLE = 'schema_migrations';
-
-export interface PlannedMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly checksum: string;
-  readonly statements: readonly string[];
-}
-
-export interface AppliedMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly checksum: string;
-  readonly minServerRelease: string;
-}
-
-export interface SchemaStatus {
-  /** True when the database holds no table of ours at all. */
-  readonly empty: boolean;
-  readonly applied: readonly AppliedMigration[];
-  readonly pending: readonly PlannedMigration[];
-  /** Applied migrations this release does not know (a newer release applied them). */
-  readonly unknown: readonly AppliedMigration[];
-  readonly checksumMismatches: readonly { version: number; recorded: string; expected: string }[];
-  readonly latestKnownVersion: number;
-}
 
 /** Compares dotted release numbers; a pre-release suffix is ignored. */
 export function compareReleases(a: string, b: string): number {

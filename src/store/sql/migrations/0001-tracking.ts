@@ -39,13 +39,13 @@ export const trackingSchema: Migration = {
       .createTable('params')
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
       .addColumn('key', 'varchar(250)', (c) => c.notNull())
-      .addColumn('value', 'varchar(8000)', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('params_pk', ['run_uuid', 'key']),
     db.schema
       .createTable('tags')
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
       .addColumn('key', 'varchar(250)', (c) => c.notNull())
-      .addColumn('value', 'varchar(8000)', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('tags_pk', ['run_uuid', 'key']),
     db.schema
       .createTable('metrics')

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createHttpServer } from './http-server.ts';
+import { registerExperimentRoutes } from './routes/experiments.routes.ts';
+import { registerMetricRoutes } from './routes/metrics.routes.ts';
+import { registerRunRoutes } from './routes/runs.routes.ts';
+import type { TrackingServices } from './routes/tracking-services.ts';
+
+export interface HttpDeps {
+  readonly tracking: TrackingServices;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const { app, router } = createHttpServer(deps.logger);
+  app.get('/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+  app.get('/version', async (_request, reply) => reply.type('text/plain; charset=utf-8').send(deps.version));
+  router.remember('/health', ['GET']);
+  router.remember('/version', ['GET']);
+  registerExperimentRoutes(router, deps.tracking);
+  registerRunRoutes(router, deps.tracking);
+  registerMetricRoutes(router, deps.tracking);
+  return app;
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { systemClock } from './core/clock.ts';
+import { MlflowError } from './core/errors.ts';
+import { buildHttpServer } from './api/build-http-server.ts';
+import type { Config, StoreConfig } from './config/config.ts';
+import type { MetadataStore } from './store/store.ts';
+import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
+import { checkCompatibility } from './store/sql/migrator.ts';
+import { ExperimentService } from './tracking/experiment.service.ts';
+import { LoggingService } from './tracking/logging.service.ts';
+import { MetricHistoryService } from './tracking/metric-history.service.ts';
+import { RunService } from './tracking/run.service.ts';
+import { PLUMB_VERSION } from './version.ts';
+
+/** COMPOSITION ROOT: the only module that knows which implementations exist. */
+export interface App {
+  readonly http: FastifyInstance;
+  readonly store: MetadataStore;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export function openMetadataStore(config: StoreConfig): MetadataStore {
+  switch (config.kind) {
+    case 'sqlite':
+      return openSqliteMetadataStore({ path: config.path, now: systemClock.now });
+    default: {
+      const unknown: never = config.kind;
+      throw new MlflowError('INVALID_STATE', `Unsupported store ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * Brings the schema to a state this release can run on: a brand-new empty database is created;
+ * anything else must already be at a compatible version (`plumb db upgrade` moves it there).
+ */
+export async function prepareSchema(store: MetadataStore, logger: Logger): Promise<void> {
+  let status = await store.schema.status();
+  if (status.empty) {
+    const applied = await store.schema.upgrade();
+    logger.info({ migrations: applied.map((m) => m.version) }, 'created a new database');
+    status = await store.schema.status();
+  }
+  const problem = checkCompatibility(status, PLUMB_VERSION);
+  if (problem) throw new MlflowError('INVALID_STATE', `Refusing to start: ${problem}`);
+}
+
+export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const store = openMetadataStore(config.store);
+  try {
+    await prepareSchema(store, logger);
+    const deps = { store: store.tracking, clock: systemClock };
+    const rules = { truncateLongValues: config.tracking.truncateLongValues };
+    const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
+    await experiments.ensureDefaultExperiment();
+    const tracking = {
+      experiments,
+      runs: new RunService({ ...deps, rules }),
+      logging: new LoggingService({ store: store.tracking, rules }),
+      history: new MetricHistoryService({ store: store.tracking }),
+    };
+    const http = buildHttpServer({ tracking, logger, version: PLUMB_VERSION });
+    return {
+      http,
+      store,
+      logger,
+      async close() {
+        await http.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

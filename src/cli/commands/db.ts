@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { openMetadataStore } from '../../app.ts';
+import { ConfigError, loadConfig } from '../../config/config.ts';
+import type { MetadataStore } from '../../store/store.ts';
+
+async function withStore(uri: string | undefined, work: (store: MetadataStore) => Promise<void>): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, { backendStoreUri: uri });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+  const store = openMetadataStore(config.store);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('Inspect and migrate the metadata database schema');
+  db.command('upgrade')
+    .description('Apply pending migrations (one migrator at a time, under a database lock)')
+    .option('--backend-store-uri <uri>', 'metadata store (default sqlite:///mlruns.db)')
+    .option('--plan', 'print the SQL that would run, and change nothing')
+    .action(async (options: { backendStoreUri?: string; plan?: boolean }) => {
+      await withStore(options.backendStoreUri, async (store) => {
+        const status = await store.schema.status();
+        if (status.checksumMismatches.length > 0) {
+          for (const m of status.checksumMismatches) {
+            console.error(`migration ${m.version}: recorded checksum ${m.recorded} differs from this release's ${m.expected}`);
+          }
+          process.exitCode = 1;
+          return;
+        }
+        if (options.plan) {
+          if (status.pending.length === 0) console.log('-- nothing to apply: the schema is up to date');
+          for (const migration of status.pending) {
+            console.log(`-- migration ${migration.version} (${migration.name}), checksum ${migration.checksum}`);
+            for (const statement of migration.statements) console.log(`${statement};`);
+          }
+          return;
+        }
+        const applied = await store.schema.upgrade();
+        if (applied.length === 0) console.log('The schema is up to date; nothing applied.');
+        for (const migration of applied) console.log(`applied migration ${migration.version} (${migration.name})`);
+      });
+    });
+  db.command('status')
+    .description('Show applied, pending and unknown migrations')
+    .option('--backend-store-uri <uri>', 'metadata store (default sqlite:///mlruns.db)')
+    .action(async (options: { backendStoreUri?: string }) => {
+      await withStore(options.backendStoreUri, async (store) => {
+        const status = await store.schema.status();
+        for (const m of status.applied) console.log(`applied  ${m.version} ${m.name} ${m.checksum.slice(0, 12)}`);
+        for (const m of status.pending) console.log(`pending  ${m.version} ${m.name}`);
+        for (const m of status.unknown) console.log(`unknown  ${m.version} ${m.name} (needs release ≥ ${m.minServerRelease})`);
+        for (const m of status.checksumMismatches) console.log(`MISMATCH ${m.version}: recorded ${m.recorded}, expected ${m.expected}`);
+      });
+    });
+}

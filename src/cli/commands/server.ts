@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { createApp } from '../../app.ts';
+import { ConfigError, describeConfig, loadConfig } from '../../config/config.ts';
+import { isMlflowError } from '../../core/errors.ts';
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the tracking server (flags mirror `mlflow server`)')
+    .option('--backend-store-uri <uri>', 'metadata store, e.g. sqlite:///mlruns.db (default)')
+    .option('--default-artifact-root <uri>', 'root for new experiments\' artifact locations')
+    .option('--artifacts-destination <path>', 'where proxied artifacts are stored (default ./mlartifacts)')
+    .option('--serve-artifacts', 'proxy artifact uploads and downloads (default on)')
+    .option('--no-serve-artifacts', 'do not proxy artifacts')
+    .option('-h, --host <host>', 'address to bind (default 127.0.0.1)')
+    .option('-p, --port <port>', 'port to listen on (default 5000)')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      let config;
+      try {
+        config = loadConfig(process.env, {
+          backendStoreUri: options.backendStoreUri as string | undefined,
+          defaultArtifactRoot: options.defaultArtifactRoot as string | undefined,
+          artifactsDestination: options.artifactsDestination as string | undefined,
+          serveArtifacts: options.serveArtifacts as boolean | undefined,
+          host: options.host as string | undefined,
+          port: options.port as string | undefined,
+        });
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          console.error(error.message);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      }
+      let app;
+      try {
+        app = await createApp(config);
+      } catch (error) {
+        if (isMlflowError(error)) {
+          console.error(error.message);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+      app.logger.info({ config: describeConfig(config) }, 'effective configuration');
+      await app.http.listen({ host: config.server.host, port: config.server.port });
+      const stop = async () => {
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}

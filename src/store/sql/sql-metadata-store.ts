@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { MetadataStore } from '../store.ts';
+import type { SqlDialect } from './dialect.ts';
+import { Migrator } from './migrator.ts';
+import type { Database } from './schema.ts';
+import { SqlTrackingStore } from './sql-tracking-store.ts';
+
+/** The metadata port over one SQL database; dialect folders only open the connection. */
+export function createSqlMetadataStore(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  options: { now: () => number; onClose?: () => Promise<void> | void },
+): MetadataStore {
+  const migrator = new Migrator(db, dialect);
+  return {
+    tracking: new SqlTrackingStore(db, dialect),
+    schema: {
+      status: () => migrator.status(),
+      upgrade: () => migrator.upgrade(options.now),
+    },
+    async close() {
+      await db.destroy();
+      await options.onClose?.();
+    },
+  };
+}

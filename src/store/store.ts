@@ -1,0 +1,181 @@
+import type {
+  DatasetInput,
+  DatasetSummary,
+  Experiment,
+  LifecycleStage,
+  Metric,
+  MetricWithRunId,
+  ModelInput,
+  ModelOutput,
+  Run,
+  RunInfo,
+  RunStatus,
+  Tag,
+  ViewType,
+} from '../core/entities.ts';
+import type { Filter, OrderBy } from '../search/ast.ts';
+
+/**
+ * The metadata port. Implementations hold SQL only; the rules (what may be written when) live in
+ * the services, which compose these operations inside `write()` so that each API call is one
+ * transaction.
+ */
+export interface MetadataStore {
+  readonly tracking: TrackingStore;
+  readonly schema: SchemaControl;
+  close(): Promise<void>;
+}
+
+/** The versioned schema: what is applied, what this release would apply, and applying it. */
+export interface SchemaControl {
+  status(): Promise<SchemaStatus>;
+  /** Applies pending migrations under the database's migration lock; returns what it applied. */
+  upgrade(): Promise<readonly PlannedMigration[]>;
+}
+
+export interface PlannedMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  readonly statements: readonly string[];
+}
+
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  readonly minServerRelease: string;
+}
+
+export interface SchemaStatus {
+  /** True when the database holds no table at all: a brand-new database. */
+  readonly empty: boolean;
+  readonly applied: readonly AppliedMigration[];
+  readonly pending: readonly PlannedMigration[];
+  /** Applied migrations this release does not know (a newer release applied them). */
+  readonly unknown: readonly AppliedMigration[];
+  readonly checksumMismatches: readonly { version: number; recorded: string; expected: string }[];
+  readonly latestKnownVersion: number;
+}
+
+export interface TrackingStore extends TrackingReads {
+  /**
+   * Runs `work` in one database transaction: everything it writes is committed together, or
+   * nothing is when it throws (the error is rethrown). Writes are serialised per database, so a
+   * read inside `work` sees a state no concurrent writer can change before the commit.
+   */
+  write<T>(work: (tx: TrackingWrites) => Promise<T>): Promise<T>;
+}
+
+export interface ExperimentQuery {
+  readonly filter: Filter;
+  readonly orderBy: readonly OrderBy[];
+  readonly viewType: ViewType;
+  readonly maxResults: number;
+  readonly offset: number;
+  /** Only experiments whose id is at most this are seen (see PagePosition). */
+  readonly watermark?: number | undefined;
+}
+
+export interface RunQuery {
+  readonly experimentIds: readonly string[];
+  readonly filter: Filter;
+  readonly orderBy: readonly OrderBy[];
+  readonly viewType: ViewType;
+  readonly maxResults: number;
+  readonly offset: number;
+  readonly watermark?: number | undefined;
+}
+
+/** A page of results plus the watermark the query ran under, for the next page's token. */
+export interface SearchPage<T> {
+  readonly items: readonly T[];
+  readonly hasMore: boolean;
+  readonly watermark: number;
+}
+
+export interface TrackingReads {
+  getExperiment(experimentId: string): Promise<Experiment | undefined>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  searchExperiments(query: ExperimentQuery): Promise<SearchPage<Experiment>>;
+  getRunInfo(runId: string): Promise<RunInfo | undefined>;
+  /** The run with its latest metrics, params, tags, inputs and outputs. */
+  getRun(runId: string): Promise<Run | undefined>;
+  searchRuns(query: RunQuery): Promise<SearchPage<Run>>;
+  /** Points ordered by step, then timestamp, then value. */
+  getMetricHistory(
+    runId: string,
+    key: string,
+    page: { offset: number; limit?: number | undefined },
+  ): Promise<{ items: readonly Metric[]; hasMore: boolean }>;
+  /** Distinct steps at which the runs logged `key` within [startStep, endStep], ascending. */
+  getMetricSteps(runId: string, key: string, startStep?: number, endStep?: number): Promise<number[]>;
+  /** Every point of `key` at the given steps, ordered by step, then timestamp. */
+  getMetricsAtSteps(runId: string, key: string, steps: readonly number[]): Promise<MetricWithRunId[]>;
+  searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]>;
+  getParams(runId: string, keys: readonly string[]): Promise<Map<string, string>>;
+  getRunTag(runId: string, key: string): Promise<string | undefined>;
+}
+
+export interface NewExperiment {
+  readonly name: string;
+  /** Undefined: derive `<defaultRoot>/<id>` once the id is known. */
+  readonly artifactLocation?: string | undefined;
+  readonly defaultArtifactRoot: string;
+  readonly creationTime: number;
+  readonly tags: readonly Tag[];
+}
+
+export interface NewRun {
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly name: string;
+  readonly userId: string;
+  readonly status: RunStatus;
+  readonly startTime: number | null;
+  readonly artifactUri: string;
+  readonly tags: readonly Tag[];
+}
+
+export interface TrackingWrites extends TrackingReads {
+  /** Throws RESOURCE_ALREADY_EXISTS when the name is taken, deleted experiments included. */
+  insertExperiment(experiment: NewExperiment): Promise<string>;
+  /** Creates experiment 0 when the store has no experiment at all; a no-op otherwise. */
+  ensureDefaultExperiment(name: string, artifactLocation: string, time: number): Promise<void>;
+  renameExperiment(experimentId: string, name: string, time: number): Promise<void>;
+  /** Deleting marks the experiment's active runs deleted at the same time; restoring revives exactly those. */
+  setExperimentLifecycle(experimentId: string, stage: LifecycleStage, time: number): Promise<void>;
+  setExperimentTag(experimentId: string, tag: Tag): Promise<void>;
+  /** Returns false when the tag did not exist. */
+  deleteExperimentTag(experimentId: string, key: string): Promise<boolean>;
+
+  insertRun(run: NewRun): Promise<void>;
+  updateRunInfo(
+    runId: string,
+    patch: { status?: RunStatus | undefined; endTime?: number | undefined; name?: string | undefined },
+  ): Promise<void>;
+  setRunLifecycle(runId: string, stage: LifecycleStage, time: number): Promise<void>;
+  /** Inserts params whose keys are new; the caller has checked existing keys carry the same value. */
+  insertParams(runId: string, params: readonly Tag[]): Promise<void>;
+  /** Upserts; within the list the last value for a key wins. */
+  setRunTags(runId: string, tags: readonly Tag[]): Promise<void>;
+  deleteRunTag(runId: string, key: string): Promise<boolean>;
+  /**
+   * Appends points (an identical point already stored is skipped) and moves each key's latest
+   * value forward to the greatest (step, timestamp, value).
+   */
+  insertMetrics(runId: string, metrics: readonly MetricToStore[]): Promise<void>;
+  logInputs(
+    runId: string,
+    experimentId: string,
+    datasets: readonly DatasetInput[],
+    models: readonly ModelInput[],
+  ): Promise<void>;
+  logOutputs(runId: string, models: readonly ModelOutput[]): Promise<void>;
+}
+
+export interface MetricToStore extends Metric {
+  readonly datasetName?: string | undefined;
+  readonly datasetDigest?: string | undefined;
+  readonly modelId?: string | undefined;
+}

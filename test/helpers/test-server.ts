@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
+
+export interface TestApp {
+  readonly app: App;
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** A Plumb app on a fresh SQLite database and artifact folder in a temp dir, for app.inject() tests. */
+export async function createTestApp(options: { env?: Record<string, string> } = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'plumb-test-'));
+  const config = loadConfig(
+    { PLUMB_LOG_LEVEL: 'silent', ...options.env },
+    {
+      backendStoreUri: options.env?.MLFLOW_BACKEND_STORE_URI ?? `sqlite:///${join(dir, 'mlruns.db')}`,
+      artifactsDestination: join(dir, 'mlartifacts'),
+      host: '127.0.0.1',
+      port: 0,
+    },
+    dir,
+  );
+  const app = await createApp(config);
+  return {
+    app,
+    dir,
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same, listening on 127.0.0.1 on a free port, for tests that speak real HTTP. */
+export async function startTestServer(
+  options: { env?: Record<string, string> } = {},
+): Promise<{ baseUrl: string; dir: string; close(): Promise<void> }> {
+  const test = await createTestApp(options);
+  const address = await test.app.http.listen({ host: '127.0.0.1', port: 0 });
+  return { baseUrl: address, dir: test.dir, close: () => test.close() };
+}
