@@ -7,9 +7,15 @@ import type { Database } from './schema.ts';
 
 const METRIC_COLUMNS = 10;
 
-/** NaN has no portable SQL representation: it is stored as 0 with is_nan = 1, as MLflow does. */
+/**
+ * NaN and ±Infinity have no portable SQL representation: NaN is stored as 0 with is_nan = 1 and
+ * ±Infinity as ±Number.MAX_VALUE, exactly as MLflow's SQL store does, so databases stay interchangeable.
+ */
 function storedValue(value: number): { value: number; is_nan: number } {
-  return Number.isNaN(value) ? { value: 0, is_nan: 1 } : { value, is_nan: 0 };
+  if (Number.isNaN(value)) return { value: 0, is_nan: 1 };
+  if (value === Number.POSITIVE_INFINITY) return { value: Number.MAX_VALUE, is_nan: 0 };
+  if (value === Number.NEGATIVE_INFINITY) return { value: -Number.MAX_VALUE, is_nan: 0 };
+  return { value, is_nan: 0 };
 }
 
 /** MLflow's order for "latest": greatest step, then timestamp, then value. */
