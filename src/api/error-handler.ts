@@ -7,22 +7,24 @@ import { isMlflowError, MlflowError } from '../core/errors.ts';
  * (bad JSON, oversize body, bad content type) → 400 INVALID_PARAMETER_VALUE with a clear message;
  * anything else → 500 INTERNAL_ERROR, logged with the request id and never leaking a stack.
  */
+const MALFORMED_BODY_CODES = new Set([
+  'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+  'FST_ERR_CTP_EMPTY_JSON_BODY',
+  'FST_ERR_CTP_INVALID_JSON_BODY',
+]);
+
 export function toMlflowError(error: unknown): MlflowError {
   if (isMlflowError(error)) return error;
   if (error instanceof ZodError) {
     return MlflowError.invalidParameter(error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   const fastifyError = error as Partial<FastifyError>;
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return MlflowError.invalidParameter('The request body is larger than this endpoint accepts.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return MlflowError.invalidParameter(`Bad request: ${fastifyError.message ?? 'malformed body'}`);
-    default:
-      break;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return MlflowError.invalidParameter('The request body is larger than this endpoint accepts.');
+  }
+  if (fastifyError.code !== undefined && MALFORMED_BODY_CODES.has(fastifyError.code)) {
+    return MlflowError.invalidParameter(`Bad request: ${fastifyError.message ?? 'malformed body'}`);
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {

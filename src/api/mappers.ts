@@ -1,12 +1,4 @@
-import type {
-  DatasetSummary,
-  Experiment,
-  Metric,
-  MetricWithRunId,
-  Run,
-  RunInfo,
-  Tag,
-} from '../core/entities.ts';
+import type { DatasetSummary, Experiment, Metric, MetricWithRunId, Run, RunInfo, Tag } from '../core/entities.ts';
 
 /**
  * Entity → wire JSON, in MLflow's shape: snake_case proto field names, int64 as JSON numbers,
@@ -93,7 +85,9 @@ export function toWireRun(run: Run, options: { withOutputs: boolean } = { withOu
     }),
   };
   if (options.withOutputs) {
-    wire.outputs = compact({ model_outputs: run.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) });
+    wire.outputs = compact({
+      model_outputs: run.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })),
+    });
   }
   return wire;
 }

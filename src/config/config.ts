@@ -60,9 +60,20 @@ const Raw = z.object({
 });
 
 const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env: string[]; fallback?: unknown }> = {
-  backendStoreUri: { flag: 'backendStoreUri', env: ['MLFLOW_BACKEND_STORE_URI', 'PLUMB_BACKEND_STORE_URI'], fallback: 'sqlite:///mlruns.db' },
-  defaultArtifactRoot: { flag: 'defaultArtifactRoot', env: ['MLFLOW_DEFAULT_ARTIFACT_ROOT', 'PLUMB_DEFAULT_ARTIFACT_ROOT'] },
-  artifactsDestination: { flag: 'artifactsDestination', env: ['MLFLOW_ARTIFACTS_DESTINATION', 'PLUMB_ARTIFACTS_DESTINATION'], fallback: './mlartifacts' },
+  backendStoreUri: {
+    flag: 'backendStoreUri',
+    env: ['MLFLOW_BACKEND_STORE_URI', 'PLUMB_BACKEND_STORE_URI'],
+    fallback: 'sqlite:///mlruns.db',
+  },
+  defaultArtifactRoot: {
+    flag: 'defaultArtifactRoot',
+    env: ['MLFLOW_DEFAULT_ARTIFACT_ROOT', 'PLUMB_DEFAULT_ARTIFACT_ROOT'],
+  },
+  artifactsDestination: {
+    flag: 'artifactsDestination',
+    env: ['MLFLOW_ARTIFACTS_DESTINATION', 'PLUMB_ARTIFACTS_DESTINATION'],
+    fallback: './mlartifacts',
+  },
   serveArtifacts: { flag: 'serveArtifacts', env: ['MLFLOW_SERVE_ARTIFACTS', 'PLUMB_SERVE_ARTIFACTS'], fallback: true },
   host: { flag: 'host', env: ['MLFLOW_HOST', 'PLUMB_HOST'], fallback: '127.0.0.1' },
   port: { flag: 'port', env: ['MLFLOW_PORT', 'PLUMB_PORT'], fallback: 5000 },

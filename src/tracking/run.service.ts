@@ -61,9 +61,7 @@ export class RunService {
     return this.deps.store.write(async (tx) => {
       const experiment = await requireExperiment(tx, experimentId);
       if (experiment.lifecycleStage !== 'active') {
-        throw MlflowError.invalidParameter(
-          `Could not create run under non-active experiment with ID ${experimentId}.`,
-        );
+        throw MlflowError.invalidParameter(`Could not create run under non-active experiment with ID ${experimentId}.`);
       }
       await tx.insertRun({
         runId,
@@ -141,7 +139,9 @@ export class RunService {
     }
     const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((f) => !(f in model));
     if (missing.length > 0) {
-      throw MlflowError.invalidParameter(`Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
+      throw MlflowError.invalidParameter(
+        `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`,
+      );
     }
     await this.deps.store.write(async (tx) => {
       await requireActiveRun(tx, runId);

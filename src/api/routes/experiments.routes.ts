@@ -5,7 +5,10 @@ import * as S from '../schemas/tracking.schemas.ts';
 import { required } from '../wire.ts';
 import type { TrackingServices } from './tracking-services.ts';
 
-export function toTags(tags: readonly { key?: string | undefined; value?: string | undefined }[], field = 'tags'): Tag[] {
+export function toTags(
+  tags: readonly { key?: string | undefined; value?: string | undefined }[],
+  field = 'tags',
+): Tag[] {
   return tags.map((t, i) => ({ key: required(t.key, `${field}[${i}].key`), value: t.value ?? '' }));
 }
 

@@ -13,7 +13,15 @@ export function runIdOf(m: { run_id?: string | undefined; run_uuid?: string | un
   return required(m.run_id || m.run_uuid, 'run_id');
 }
 
-type WireMetric = { key?: string; value?: number; timestamp?: number; step?: number; model_id?: string; dataset_name?: string; dataset_digest?: string };
+type WireMetric = {
+  key?: string;
+  value?: number;
+  timestamp?: number;
+  step?: number;
+  model_id?: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+};
 
 function toMetric(m: WireMetric, path = ''): MetricToStore {
   return {
@@ -191,7 +199,11 @@ export function registerRunRoutes(router: Router, { runs, logging }: TrackingSer
         maxResults: m.max_results,
         pageToken: m.page_token,
       });
-      return listResponse('runs', page.items.map((run) => toWireRun(run)), page.nextPageToken);
+      return listResponse(
+        'runs',
+        page.items.map((run) => toWireRun(run)),
+        page.nextPageToken,
+      );
     },
   });
 }

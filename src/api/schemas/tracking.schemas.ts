@@ -18,7 +18,8 @@ export const UpdateExperiment = z.object({ experiment_id: s().optional(), new_na
 export const SetExperimentTag = z.object({ experiment_id: s().optional(), key: s().optional(), value: s().optional() });
 export const DeleteExperimentTag = z.object({ experiment_id: s().optional(), key: s().optional() });
 
-const viewType = () => z.union([wire.enumOf(VIEW_TYPES), wire.int64().pipe(z.union([z.literal(1), z.literal(2), z.literal(3)]))]);
+const viewType = () =>
+  z.union([wire.enumOf(VIEW_TYPES), wire.int64().pipe(z.union([z.literal(1), z.literal(2), z.literal(3)]))]);
 
 export const SearchExperiments = z.object({
   max_results: wire.int64().optional(),

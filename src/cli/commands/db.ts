@@ -34,7 +34,9 @@ export function registerDbCommands(program: Command): void {
         const status = await store.schema.status();
         if (status.checksumMismatches.length > 0) {
           for (const m of status.checksumMismatches) {
-            console.error(`migration ${m.version}: recorded checksum ${m.recorded} differs from this release's ${m.expected}`);
+            console.error(
+              `migration ${m.version}: recorded checksum ${m.recorded} differs from this release's ${m.expected}`,
+            );
           }
           process.exitCode = 1;
           return;
@@ -60,8 +62,10 @@ export function registerDbCommands(program: Command): void {
         const status = await store.schema.status();
         for (const m of status.applied) console.log(`applied  ${m.version} ${m.name} ${m.checksum.slice(0, 12)}`);
         for (const m of status.pending) console.log(`pending  ${m.version} ${m.name}`);
-        for (const m of status.unknown) console.log(`unknown  ${m.version} ${m.name} (needs release ≥ ${m.minServerRelease})`);
-        for (const m of status.checksumMismatches) console.log(`MISMATCH ${m.version}: recorded ${m.recorded}, expected ${m.expected}`);
+        for (const m of status.unknown)
+          console.log(`unknown  ${m.version} ${m.name} (needs release ≥ ${m.minServerRelease})`);
+        for (const m of status.checksumMismatches)
+          console.log(`MISMATCH ${m.version}: recorded ${m.recorded}, expected ${m.expected}`);
       });
     });
 }

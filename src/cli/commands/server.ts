@@ -8,7 +8,7 @@ export function registerServerCommand(program: Command): void {
     .command('server')
     .description('Run the tracking server (flags mirror `mlflow server`)')
     .option('--backend-store-uri <uri>', 'metadata store, e.g. sqlite:///mlruns.db (default)')
-    .option('--default-artifact-root <uri>', 'root for new experiments\' artifact locations')
+    .option('--default-artifact-root <uri>', "root for new experiments' artifact locations")
     .option('--artifacts-destination <path>', 'where proxied artifacts are stored (default ./mlartifacts)')
     .option('--serve-artifacts', 'proxy artifact uploads and downloads (default on)')
     .option('--no-serve-artifacts', 'do not proxy artifacts')

@@ -185,7 +185,11 @@ export async function setExperimentLifecycle(
       .execute();
     return;
   }
-  const row = await db.selectFrom('experiments').select('deleted_time').where('experiment_id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('experiments')
+    .select('deleted_time')
+    .where('experiment_id', '=', id)
+    .executeTakeFirst();
   await db
     .updateTable('experiments')
     .set({ lifecycle_stage: 'active', deleted_time: null, last_update_time: time })

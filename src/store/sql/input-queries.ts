@@ -89,9 +89,7 @@ export async function logOutputs(
   if (models.length === 0) return;
   await dialect
     .insertIgnoringDuplicates(
-      db
-        .insertInto('run_outputs')
-        .values(models.map((m) => ({ run_uuid: runId, model_id: m.modelId, step: m.step }))),
+      db.insertInto('run_outputs').values(models.map((m) => ({ run_uuid: runId, model_id: m.modelId, step: m.step }))),
     )
     .execute();
 }
@@ -109,7 +107,9 @@ export async function searchDatasets(
       join.onRef('inputs.source_id', '=', 'datasets.dataset_uuid').on('inputs.source_type', '=', 'DATASET'),
     )
     .leftJoin('input_tags', (join) =>
-      join.onRef('input_tags.input_uuid', '=', 'inputs.input_uuid').on('input_tags.name', '=', SYSTEM_TAGS.datasetContext),
+      join
+        .onRef('input_tags.input_uuid', '=', 'inputs.input_uuid')
+        .on('input_tags.name', '=', SYSTEM_TAGS.datasetContext),
     )
     .select(['datasets.experiment_id', 'datasets.name', 'datasets.digest', 'input_tags.value as context'])
     .distinct()

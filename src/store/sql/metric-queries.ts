@@ -68,13 +68,24 @@ async function updateLatest(db: Kysely<Database>, runId: string, metrics: readon
   const existingByKey = new Map(existing.map((row) => [row.key, row]));
   const inserts = [];
   for (const candidate of candidates.values()) {
-    const row = { run_uuid: runId, key: candidate.key, ...storedValue(candidate.value), timestamp: candidate.timestamp, step: candidate.step };
+    const row = {
+      run_uuid: runId,
+      key: candidate.key,
+      ...storedValue(candidate.value),
+      timestamp: candidate.timestamp,
+      step: candidate.step,
+    };
     const stored = existingByKey.get(candidate.key);
     if (!stored) {
       inserts.push(row);
       continue;
     }
-    const storedMetric = { key: stored.key, value: Number(stored.value), timestamp: Number(stored.timestamp), step: Number(stored.step) };
+    const storedMetric = {
+      key: stored.key,
+      value: Number(stored.value),
+      timestamp: Number(stored.timestamp),
+      step: Number(stored.step),
+    };
     if (isLater(candidate, storedMetric)) {
       await db
         .updateTable('latest_metrics')
@@ -106,7 +117,12 @@ export async function getMetricHistory(
   const rows = await qb.execute();
   const hasMore = page.limit !== undefined && rows.length > page.limit;
   const items = (hasMore ? rows.slice(0, page.limit) : rows).map(
-    (r): Metric => ({ key: r.key, value: metricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step) }),
+    (r): Metric => ({
+      key: r.key,
+      value: metricValue(r.value, r.is_nan),
+      timestamp: Number(r.timestamp),
+      step: Number(r.step),
+    }),
   );
   return { items, hasMore };
 }

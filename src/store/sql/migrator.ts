@@ -10,7 +10,11 @@ const TABLE = 'schema_migrations';
 
 /** Compares dotted release numbers; a pre-release suffix is ignored. */
 export function compareReleases(a: string, b: string): number {
-  const parse = (v: string) => v.split('-')[0]!.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const parse = (v: string) =>
+    v
+      .split('-')[0]!
+      .split('.')
+      .map((n) => Number.parseInt(n, 10) || 0);
   const [x, y] = [parse(a), parse(b)];
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
     const d = (x[i] ?? 0) - (y[i] ?? 0);
@@ -81,7 +85,11 @@ export class Migrator {
       const recorded = appliedByVersion.get(migration.version);
       if (!recorded) pending.push(planned);
       else if (recorded.checksum !== planned.checksum) {
-        checksumMismatches.push({ version: migration.version, recorded: recorded.checksum, expected: planned.checksum });
+        checksumMismatches.push({
+          version: migration.version,
+          recorded: recorded.checksum,
+          expected: planned.checksum,
+        });
       }
     }
     return {

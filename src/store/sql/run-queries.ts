@@ -60,11 +60,7 @@ export async function getRun(db: Kysely<Database>, runId: string): Promise<Run |
   return row ? (await loadRuns(db, [row]))[0] : undefined;
 }
 
-export async function searchRuns(
-  db: Kysely<Database>,
-  dialect: SqlDialect,
-  query: RunQuery,
-): Promise<SearchPage<Run>> {
+export async function searchRuns(db: Kysely<Database>, dialect: SqlDialect, query: RunQuery): Promise<SearchPage<Run>> {
   const experimentIds = query.experimentIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
   const watermark =
     query.watermark ??
@@ -307,7 +303,8 @@ export async function setRunTags(db: Kysely<Database>, runId: string, tags: read
     .values([...last].map(([key, value]) => ({ run_uuid: runId, key, value })))
     .execute();
   const runName = last.get(SYSTEM_TAGS.runName);
-  if (runName !== undefined) await db.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+  if (runName !== undefined)
+    await db.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
 }
 
 export async function deleteRunTag(db: Kysely<Database>, runId: string, key: string): Promise<boolean> {
