@@ -1,4 +1,4 @@
-import type { ColumnDataType, ColumnDefinitionBuilder, InsertQueryBuilder, Kysely } from 'kysely';
+import type { ColumnDataType, ColumnDefinitionBuilder, Expression, InsertQueryBuilder, Kysely, SqlBool } from 'kysely';
 
 /**
  * What differs between SQLite, PostgreSQL and MySQL, and nothing more: the shared queries in this
@@ -19,6 +19,12 @@ export interface SqlDialect {
   withMigrationLock<T>(db: Kysely<any>, work: (db: Kysely<any>) => Promise<T>): Promise<T>;
   /** Turns a driver error into an MlflowError where it has a meaning for callers; returns other errors unchanged. */
   translateError(error: unknown): unknown;
+  /**
+   * MLflow's LIKE (`caseSensitive`) and ILIKE. `%` and `_` are the only wildcards and no character
+   * escapes them, as on MLflow's SQLite store; LIKE is case-sensitive on every database, although
+   * SQLite's and MySQL's LIKE are not by default.
+   */
+  likeMatch(value: Expression<string>, pattern: string, caseSensitive: boolean): Expression<SqlBool>;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
 }

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
 import type { SqlDialect } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
@@ -34,8 +34,26 @@ export const sqliteDialect: SqlDialect = {
     }
     return error;
   },
+  likeMatch(value, pattern, caseSensitive) {
+    // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher. ILIKE lowers both sides
+    // in SQL, not in JS, so that the two sides are folded by the same (ASCII-only) rules.
+    const glob = likeToGlob(pattern);
+    return caseSensitive ? sql<SqlBool>`${value} GLOB ${glob}` : sql<SqlBool>`lower(${value}) GLOB lower(${glob})`;
+  },
   maxBoundParameters: 32766,
 };
+
+/** A LIKE pattern as an equivalent GLOB pattern: wildcards translated, GLOB's own metacharacters bracketed. */
+export function likeToGlob(pattern: string): string {
+  let glob = '';
+  for (const c of pattern) {
+    if (c === '%') glob += '*';
+    else if (c === '_') glob += '?';
+    else if (c === '*' || c === '?' || c === '[') glob += `[${c}]`;
+    else glob += c;
+  }
+  return glob;
+}
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
