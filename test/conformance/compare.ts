@@ -133,21 +133,13 @@ export function compareResponse(
   const liveClass = contentClass(live.contentType);
   const body = expected.body;
   if (body.kind === 'json') {
-    if (liveClass !== 'json') {
-      return [
-        {
-          pointer: '(content-type)',
-          problem: 'content type differs',
-          expected: expected.contentType,
-          actual: live.contentType,
-        },
-      ];
-    }
+    if (liveClass !== 'json') return [contentTypeDiff(expected, live)];
     const parsed = parseJson(live.body);
     if (!parsed.ok) return [{ pointer: '(body)', problem: 'body is not JSON', actual: live.body.toString('utf8') }];
     const volatile = [...(options.volatile ?? [])];
-    if (expected.errorCode !== undefined || (isObject(body.value) && 'error_code' in body.value))
+    if (expected.errorCode !== undefined || (isObject(body.value) && 'error_code' in body.value)) {
       volatile.push('/message');
+    }
     return compareJson(body.value, parsed.value, { ...options, volatile });
   }
   if (expected.status >= 400 && contentClass(expected.contentType) === 'text') {
@@ -160,16 +152,7 @@ export function compareResponse(
       ? []
       : [{ pointer: '(body)', problem: 'expected no body', actual: live.body.toString('utf8') }];
   }
-  if (liveClass !== contentClass(expected.contentType)) {
-    return [
-      {
-        pointer: '(content-type)',
-        problem: 'content type differs',
-        expected: expected.contentType,
-        actual: live.contentType,
-      },
-    ];
-  }
+  if (liveClass !== contentClass(expected.contentType)) return [contentTypeDiff(expected, live)];
   if (body.kind === 'binary') {
     return body.bytes.equals(live.body)
       ? []
@@ -182,16 +165,25 @@ export function compareResponse(
   return text === body.text ? [] : [{ pointer: '(body)', problem: 'text differs', expected: body.text, actual: text }];
 }
 
+const contentTypeDiff = (expected: RecordedResponse, live: LiveResponse): Diff => ({
+  pointer: '(content-type)',
+  problem: 'content type differs',
+  expected: expected.contentType,
+  actual: live.contentType,
+});
+
 /** Plumb's JSON stand-in for an MLflow HTML error page must still be a well-formed MLflow error. */
 function errorBodyDiffs(body: Buffer): Diff[] {
   const parsed = parseJson(body);
-  if (!parsed.ok || !isObject(parsed.value))
+  if (!parsed.ok || !isObject(parsed.value)) {
     return [{ pointer: '(body)', problem: 'JSON error body is not an object', actual: body.toString('utf8') }];
+  }
   const diffs: Diff[] = [];
   for (const key of ['error_code', 'message']) {
     const value = parsed.value[key];
-    if (typeof value !== 'string')
+    if (typeof value !== 'string') {
       diffs.push({ pointer: `/${key}`, problem: 'JSON error body needs a string', actual: value });
+    }
   }
   return diffs;
 }
