@@ -17,6 +17,8 @@ export interface SqlDialect {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations address tables outside the typed schema
   withMigrationLock<T>(db: Kysely<any>, work: (db: Kysely<any>) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction that holds the database's write lock from its first statement. */
+  transaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Turns a driver error into an MlflowError where it has a meaning for callers; returns other errors unchanged. */
   translateError(error: unknown): unknown;
   /**

@@ -58,7 +58,7 @@ class SqlTrackingOperations implements TrackingWrites {
 export class SqlTrackingStore extends SqlTrackingOperations implements TrackingStore {
   async write<T>(work: (tx: TrackingWrites) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction().execute((trx) => work(new SqlTrackingOperations(trx, this.dialect)));
+      return await this.dialect.transaction(this.db, (trx) => work(new SqlTrackingOperations(trx, this.dialect)));
     } catch (error) {
       throw this.dialect.translateError(error);
     }

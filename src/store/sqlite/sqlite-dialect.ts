@@ -9,21 +9,8 @@ export const sqliteDialect: SqlDialect = {
   autoIncrementType: 'integer',
   autoIncrementColumn: (c) => c.primaryKey().autoIncrement(),
   insertIgnoringDuplicates: (query) => query.onConflict((oc) => oc.doNothing()) as typeof query,
-  async withMigrationLock(db, work) {
-    // BEGIN IMMEDIATE takes SQLite's write lock up front: a second migrator waits (busy_timeout)
-    // and, once it gets the lock, re-reads the applied set and finds nothing pending.
-    return db.connection().execute(async (conn) => {
-      await sql`BEGIN IMMEDIATE`.execute(conn);
-      try {
-        const result = await work(conn);
-        await sql`COMMIT`.execute(conn);
-        return result;
-      } catch (error) {
-        await sql`ROLLBACK`.execute(conn);
-        throw error;
-      }
-    });
-  },
+  withMigrationLock: (db, work) => immediateTransaction(db, work),
+  transaction: (db, work) => immediateTransaction(db, work),
   translateError(error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -53,6 +40,26 @@ export function likeToGlob(pattern: string): string {
     else glob += c;
   }
   return glob;
+}
+
+/**
+ * BEGIN IMMEDIATE takes SQLite's write lock up front. A deferred transaction that reads and then
+ * writes can fail with SQLITE_BUSY at once when another process holds the lock (busy_timeout does
+ * not apply to a lock upgrade); an immediate one waits its turn instead. For migrations this is the
+ * migration lock: a second migrator waits, then re-reads the applied set and finds nothing pending.
+ */
+async function immediateTransaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`BEGIN IMMEDIATE`.execute(conn);
+    try {
+      const result = await work(conn);
+      await sql`COMMIT`.execute(conn);
+      return result;
+    } catch (error) {
+      await sql`ROLLBACK`.execute(conn);
+      throw error;
+    }
+  });
 }
 
 export interface SqliteOptions {
