@@ -24,6 +24,7 @@ export const LIMITS = {
   maxSearchDatasetsExperiments: 20,
   maxBulkIntervalRuns: 100,
   maxBulkIntervalResults: 2500,
+  maxHistoryBulkResults: 25000,
 } as const;
 
 const VALID_KEY = /^[/\w.\- ]*$/u;

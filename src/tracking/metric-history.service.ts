@@ -36,6 +36,31 @@ export class MetricHistoryService {
   }
 
   /**
+   * The UI's get-history-bulk: each run's points ordered by (timestamp, step, value), all runs
+   * together capped at maxResults (at most 25,000).
+   */
+  async bulk(runIds: readonly string[], metricKey: string, maxResults?: number): Promise<MetricWithRunId[]> {
+    if (runIds.length === 0) {
+      throw MlflowError.invalidParameter('GetMetricHistoryBulk request must specify at least one run_id.');
+    }
+    if (runIds.length > LIMITS.maxBulkIntervalRuns) {
+      throw MlflowError.invalidParameter(
+        `GetMetricHistoryBulk request cannot specify more than ${LIMITS.maxBulkIntervalRuns} run_ids. Received ${runIds.length} run_ids.`,
+      );
+    }
+    if (!metricKey) throw MlflowError.invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
+    const limit = Math.min(Math.max(maxResults ?? LIMITS.maxHistoryBulkResults, 1), LIMITS.maxHistoryBulkResults);
+    const result: MetricWithRunId[] = [];
+    for (const runId of runIds) {
+      if (result.length >= limit) break;
+      const { items } = await this.deps.store.getMetricHistory(runId, metricKey, { offset: 0, limit });
+      const sorted = [...items].sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value);
+      for (const metric of sorted) result.push({ ...metric, runId });
+    }
+    return result.slice(0, limit);
+  }
+
+  /**
    * MLflow's get-history-bulk-interval: evenly spaced steps over the union of the runs' steps,
    * always including each run's first and last step in range, then every point at those steps.
    */

@@ -34,6 +34,15 @@ export function registerMetricRoutes(router: Router, { history }: TrackingServic
     },
   });
   router.endpoint({
+    methods: ['GET'],
+    path: '/metrics/get-history-bulk',
+    schema: S.GetMetricHistoryBulk,
+    async handler(m) {
+      const metrics = await history.bulk(m.run_id, m.metric_key ?? '', m.max_results);
+      return listResponse('metrics', metrics.map(toWireMetricWithRunId));
+    },
+  });
+  router.endpoint({
     methods: ['POST'],
     path: '/experiments/search-datasets',
     schema: S.SearchDatasets,

@@ -109,6 +109,12 @@ export const GetMetricHistoryBulkInterval = z.object({
   max_results: wire.int64().optional(),
 });
 
+export const GetMetricHistoryBulk = z.object({
+  run_id: wire.list(s()),
+  metric_key: s().optional(),
+  max_results: wire.int64().optional(),
+});
+
 export const SearchDatasets = z.object({ experiment_ids: wire.list(s()) });
 
 const VIEW_TYPE_BY_NUMBER = { 1: 'ACTIVE_ONLY', 2: 'DELETED_ONLY', 3: 'ALL' } as const;
