@@ -19,13 +19,17 @@ export const wire = {
       return scalar;
     }, z.number().int().refine(Number.isSafeInteger)),
   double: () =>
-    z.preprocess((v) => {
-      if (typeof v !== 'string') return v;
-      if (v === 'NaN') return Number.NaN;
-      if (v === 'Infinity' || v === 'inf') return Number.POSITIVE_INFINITY;
-      if (v === '-Infinity' || v === '-inf') return Number.NEGATIVE_INFINITY;
-      return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
-    }, z.number()),
+    z.preprocess(
+      (v) => {
+        if (typeof v !== 'string') return v;
+        if (v === 'NaN') return Number.NaN;
+        if (v === 'Infinity' || v === 'inf') return Number.POSITIVE_INFINITY;
+        if (v === '-Infinity' || v === '-inf') return Number.NEGATIVE_INFINITY;
+        return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+      },
+      // z.number() refuses NaN and ±Infinity, which metrics may carry.
+      z.custom<number>((v) => typeof v === 'number'),
+    ),
   bool: () =>
     z.preprocess((v) => {
       const scalar = Array.isArray(v) ? v.at(-1) : v;

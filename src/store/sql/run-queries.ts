@@ -110,9 +110,10 @@ async function loadRuns(db: Kysely<Database>, rows: readonly RunRow[]): Promise<
       .selectFrom('latest_metrics')
       .select(['run_uuid', 'key', 'value', 'timestamp', 'step', 'is_nan'])
       .where('run_uuid', 'in', ids)
+      .orderBy('key')
       .execute(),
-    db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).execute(),
-    db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).execute(),
+    db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
     loadInputs(db, ids),
     db.selectFrom('run_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).execute(),
   ]);
