@@ -54,16 +54,41 @@ void describe('compareJson', () => {
   });
 
   void it('compares arrays element by element in order', () => {
-    const tags = [{ key: 'a' }, { key: 'b' }];
-    assert.deepEqual(problems(compareJson(tags, [{ key: 'b' }, { key: 'a' }])), [
-      '/0/key: value differs',
-      '/1/key: value differs',
-    ]);
-    assert.deepEqual(problems(compareJson(tags, [{ key: 'a' }])), [': array length differs', '/1: missing element']);
-    assert.deepEqual(problems(compareJson(tags, [...tags, { key: 'c' }])), [
+    const steps = [{ step: 0 }, { step: 1 }];
+    assert.deepEqual(problems(compareJson(steps, [{ step: 0 }, { step: 2 }])), ['/1/step: value differs']);
+    assert.deepEqual(problems(compareJson(steps, [{ step: 0 }])), [': array length differs', '/1: missing element']);
+    assert.deepEqual(problems(compareJson(steps, [...steps, { step: 2 }])), [
       ': array length differs',
       '/2: unexpected element',
     ]);
+  });
+
+  void it('reports a mere reordering as one difference', () => {
+    const diffs = compareJson([1, 2, 3], [3, 1, 2]);
+    assert.deepEqual(diffs, [
+      { pointer: '', problem: 'same elements in a different order', expected: [1, 2, 3], actual: [3, 1, 2] },
+    ]);
+  });
+
+  void it('summarises key/value lists by key and still compares their values by key', () => {
+    const tags = [
+      { key: 'stage', value: 'wire' },
+      { key: 'mlflow.runName', value: 'run-one' },
+    ];
+    const reordered = [
+      { key: 'mlflow.runName', value: 'run-1' },
+      { key: 'stage', value: 'wire' },
+    ];
+    assert.deepEqual(compareJson(tags, reordered), [
+      {
+        pointer: '',
+        problem: 'same keys in a different order',
+        expected: ['stage', 'mlflow.runName'],
+        actual: ['mlflow.runName', 'stage'],
+      },
+      { pointer: '/1/value', problem: 'value differs', expected: 'run-one', actual: 'run-1' },
+    ]);
+    assert.deepEqual(problems(compareJson(tags, [{ key: 'stage', value: 'wire' }])), [': keys differ']);
   });
 
   void it('escapes keys holding / and ~ in pointers', () => {

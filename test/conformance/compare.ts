@@ -35,6 +35,32 @@ function jsonType(value: Json): JsonType {
 const escapeToken = (token: string) => token.replaceAll('~', '~0').replaceAll('/', '~1');
 const isObject = (value: Json): value is { [key: string]: Json } => jsonType(value) === 'object';
 
+/** JSON with object keys sorted, so equal values have equal text. */
+function canonical(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k] as Json)}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** True when `act` holds exactly the elements of `exp`, but not in the same order. */
+function isReordering(exp: readonly Json[], act: readonly Json[]): boolean {
+  const [e, a] = [exp.map(canonical), act.map(canonical)];
+  if (e.every((text, i) => text === a[i])) return false;
+  return [...e].sort().join('\0') === [...a].sort().join('\0');
+}
+
+/** The `key` of each element when the array is an MLflow key/value list with unique keys, else undefined. */
+function entryKeys(array: readonly Json[]): string[] | undefined {
+  const keys = array.map((e) => (isObject(e) && typeof e.key === 'string' ? e.key : undefined));
+  if (keys.length === 0 || keys.some((k) => k === undefined)) return undefined;
+  return new Set(keys).size === keys.length ? (keys as string[]) : undefined;
+}
+
 /**
  * Structural comparison: object key sets must be equal (MLflow omits default-valued fields, so an
  * extra or missing key is a real wire difference), arrays compare element-wise in order, numbers by
@@ -69,19 +95,42 @@ export function compareJson(expected: Json, actual: Json, options: JsonCompareOp
         }
       }
     } else if (Array.isArray(exp) && Array.isArray(act)) {
-      if (exp.length !== act.length) {
-        diffs.push({ pointer, problem: 'array length differs', expected: exp.length, actual: act.length });
-      }
-      const common = Math.min(exp.length, act.length);
-      for (let i = 0; i < common; i++) walk(`${pointer}/${i}`, exp[i] as Json, act[i] as Json);
-      for (let i = common; i < exp.length; i++) {
-        diffs.push({ pointer: `${pointer}/${i}`, problem: 'missing element', expected: exp[i] });
-      }
-      for (let i = common; i < act.length; i++) {
-        diffs.push({ pointer: `${pointer}/${i}`, problem: 'unexpected element', actual: act[i] });
-      }
+      arrays(pointer, exp, act);
     } else if (exp !== act) {
       diffs.push({ pointer, problem: 'value differs', expected: exp, actual: act });
+    }
+  };
+
+  // Arrays compare in order. When they differ only in order, or are MLflow key/value lists (tags,
+  // params, metrics) whose keys differ, one summary diff replaces a cascade of positional ones and
+  // the elements are matched by key, so a real value difference still shows.
+  const arrays = (pointer: string, exp: Json[], act: Json[]): void => {
+    const expKeys = entryKeys(exp);
+    const actKeys = entryKeys(act);
+    if (expKeys && actKeys && expKeys.join('\0') !== actKeys.join('\0')) {
+      const sameSet = expKeys.length === actKeys.length && expKeys.every((k) => actKeys.includes(k));
+      const problem = sameSet ? 'same keys in a different order' : 'keys differ';
+      diffs.push({ pointer, problem, expected: expKeys, actual: actKeys });
+      expKeys.forEach((key, i) => {
+        const j = actKeys.indexOf(key);
+        if (j >= 0) walk(`${pointer}/${i}`, exp[i] as Json, act[j] as Json);
+      });
+      return;
+    }
+    if (exp.length === act.length && isReordering(exp, act)) {
+      diffs.push({ pointer, problem: 'same elements in a different order', expected: exp, actual: act });
+      return;
+    }
+    if (exp.length !== act.length) {
+      diffs.push({ pointer, problem: 'array length differs', expected: exp.length, actual: act.length });
+    }
+    const common = Math.min(exp.length, act.length);
+    for (let i = 0; i < common; i++) walk(`${pointer}/${i}`, exp[i] as Json, act[i] as Json);
+    for (let i = common; i < exp.length; i++) {
+      diffs.push({ pointer: `${pointer}/${i}`, problem: 'missing element', expected: exp[i] });
+    }
+    for (let i = common; i < act.length; i++) {
+      diffs.push({ pointer: `${pointer}/${i}`, problem: 'unexpected element', actual: act[i] });
     }
   };
 
