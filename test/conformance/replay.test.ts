@@ -43,7 +43,7 @@ function liveJson(live: LiveResponse): Json | undefined {
   }
 }
 
-void describe(`MLflow wire conformance: replay of ${FIXTURES_DIR}`, { concurrency: 1 }, () => {
+void describe('MLflow wire conformance: replay of the recorded client traffic', { concurrency: 1 }, () => {
   let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
   const state = new ReplayState(fixtures);
 
@@ -54,8 +54,9 @@ void describe(`MLflow wire conformance: replay of ${FIXTURES_DIR}`, { concurrenc
     await server?.close();
   });
 
-  void it('loads the fixtures, and the pending list names exactly the fixtures of pending endpoints', () => {
+  void it('loads the fixtures, and the pending list names exactly the fixtures of pending endpoints', (t) => {
     if (loadError !== undefined) throw loadError;
+    t.diagnostic(`${fixtures.length} fixtures from ${FIXTURES_DIR}`);
     assert.ok(fixtures.length > 0);
     assert.deepEqual(checkPending(fixtures), []);
   });
