@@ -110,10 +110,10 @@ async function loadRuns(db: Kysely<Database>, rows: readonly RunRow[]): Promise<
       .selectFrom('latest_metrics')
       .select(['run_uuid', 'key', 'value', 'timestamp', 'step', 'is_nan'])
       .where('run_uuid', 'in', ids)
-      .orderBy('key')
+      .orderBy('seq')
       .execute(),
-    db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
-    db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('seq').execute(),
+    db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('seq').execute(),
     loadInputs(db, ids),
     db.selectFrom('run_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).execute(),
   ]);
@@ -290,19 +290,29 @@ export async function getRunTag(db: Kysely<Database>, runId: string, key: string
   return row?.value;
 }
 
+/** Upserts in place, so a tag keeps its position when its value changes (as MLflow's merge does). */
 export async function setRunTags(db: Kysely<Database>, runId: string, tags: readonly Tag[]): Promise<void> {
   if (tags.length === 0) return;
   const last = new Map(tags.map((t) => [t.key, t.value]));
-  // Delete-then-insert is one portable upsert; it runs inside the caller's transaction.
-  await db
-    .deleteFrom('tags')
+  const existing = await db
+    .selectFrom('tags')
+    .select(['key', 'value'])
     .where('run_uuid', '=', runId)
     .where('key', 'in', [...last.keys()])
     .execute();
-  await db
-    .insertInto('tags')
-    .values([...last].map(([key, value]) => ({ run_uuid: runId, key, value })))
-    .execute();
+  const stored = new Map(existing.map((row) => [row.key, row.value]));
+  for (const [key, value] of last) {
+    if (stored.has(key) && stored.get(key) !== value) {
+      await db.updateTable('tags').set({ value }).where('run_uuid', '=', runId).where('key', '=', key).execute();
+    }
+  }
+  const fresh = [...last].filter(([key]) => !stored.has(key));
+  if (fresh.length > 0) {
+    await db
+      .insertInto('tags')
+      .values(fresh.map(([key, value]) => ({ run_uuid: runId, key, value })))
+      .execute();
+  }
   const runName = last.get(SYSTEM_TAGS.runName);
   if (runName !== undefined)
     await db.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();

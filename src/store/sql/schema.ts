@@ -9,8 +9,8 @@ export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: KeyValueTable & { experiment_id: number };
   runs: RunsTable;
-  params: KeyValueTable & { run_uuid: string };
-  tags: KeyValueTable & { run_uuid: string };
+  params: KeyValueTable & { seq: Generated<number>; run_uuid: string };
+  tags: KeyValueTable & { seq: Generated<number>; run_uuid: string };
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
   datasets: DatasetsTable;
@@ -64,6 +64,7 @@ export interface MetricsTable {
 }
 
 export interface LatestMetricsTable {
+  seq: Generated<number>;
   run_uuid: string;
   key: string;
   value: number;

@@ -37,16 +37,20 @@ export const trackingSchema: Migration = {
     db.schema.createIndex('runs_experiment_start_idx').on('runs').columns(['experiment_id', 'start_time']),
     db.schema
       .createTable('params')
+      // seq keeps the order values were first logged in, which is the order MLflow returns them in.
+      .addColumn('seq', dialect.autoIncrementType, (c) => dialect.autoIncrementColumn(c))
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
       .addColumn('key', 'varchar(250)', (c) => c.notNull())
       .addColumn('value', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('params_pk', ['run_uuid', 'key']),
+      .addUniqueConstraint('params_run_key_uq', ['run_uuid', 'key']),
     db.schema
       .createTable('tags')
+      // seq keeps the order values were first logged in, which is the order MLflow returns them in.
+      .addColumn('seq', dialect.autoIncrementType, (c) => dialect.autoIncrementColumn(c))
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
       .addColumn('key', 'varchar(250)', (c) => c.notNull())
       .addColumn('value', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('tags_pk', ['run_uuid', 'key']),
+      .addUniqueConstraint('tags_run_key_uq', ['run_uuid', 'key']),
     db.schema
       .createTable('metrics')
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
@@ -62,13 +66,14 @@ export const trackingSchema: Migration = {
       .addPrimaryKeyConstraint('metrics_pk', ['run_uuid', 'key', 'step', 'timestamp', 'value', 'is_nan']),
     db.schema
       .createTable('latest_metrics')
+      .addColumn('seq', dialect.autoIncrementType, (c) => dialect.autoIncrementColumn(c))
       .addColumn('run_uuid', 'varchar(32)', (c) => c.notNull().references('runs.run_uuid'))
       .addColumn('key', 'varchar(250)', (c) => c.notNull())
       .addColumn('value', 'double precision', (c) => c.notNull())
       .addColumn('timestamp', 'bigint', (c) => c.notNull())
       .addColumn('step', 'bigint', (c) => c.notNull())
       .addColumn('is_nan', 'smallint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('latest_metrics_pk', ['run_uuid', 'key']),
+      .addUniqueConstraint('latest_metrics_run_key_uq', ['run_uuid', 'key']),
     db.schema.createIndex('latest_metrics_key_value_idx').on('latest_metrics').columns(['key', 'value']),
     db.schema
       .createTable('datasets')
