@@ -24,7 +24,7 @@ const a = attr!;
 const d = dataset!;
 
 const STRING_OPS = "{'!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}";
-const METRIC_OPS = "{'>', '>=', '!=', '=', '<', '<='}";
+const METRIC_OPS = "{'>=', '=', '>', '!=', '<=', '<'}";
 const PARAM_OPS = "{'!=', '=', 'LIKE', 'ILIKE'}";
 const RUN_KEYS =
   "{'Created', 'Run Name', 'Run name', 'artifact_uri', 'created', 'end_time', 'run name', 'run_id', 'run_name', 'start_time', 'status', 'user_id'}";
@@ -100,6 +100,9 @@ const VALID_RUN_FILTERS: readonly [string, readonly Comparison[]][] = [
 const INVALID_RUN_FILTERS: readonly [string, string][] = [
   ['metrics.a > 1 or metrics.b < 2', "Invalid clause(s) in filter string: 'or'"],
   ['metrics.a > 1 OR metrics.b < 2', "Invalid clause(s) in filter string: 'OR'"],
+  // Recorded from an MLflow 3 server (shared/fixtures/mlflow-wire 063 and 064).
+  ["metrics.m1 > 0 or params.p1 = 'a'", "Invalid clause(s) in filter string: 'or'"],
+  ['metrics.m1 >> 0.5', "Invalid comparator '>>' not one of '{'>=', '=', '>', '!=', '<=', '<'}"],
   ['(metrics.a > 1)', "Invalid clause(s) in filter string: '(metrics.a > 1)'"],
   ['NOT metrics.a > 1', "Invalid clause(s) in filter string: 'NOT'"],
   ['tags.x IS NULL', "Invalid clause(s) in filter string: 'tags.x', 'IS', 'NULL'"],
@@ -211,6 +214,8 @@ const VALID_EXPERIMENT_FILTERS: readonly [string, readonly Comparison[]][] = [
 ];
 const INVALID_EXPERIMENT_FILTERS: readonly [string, string][] = [
   ["name = 'a' or name = 'b'", 'Invalid clause(s) in filter string: or'],
+  // Recorded from an MLflow 3 server (shared/fixtures/mlflow-wire 018).
+  ["name = = 'x'", "Invalid clause(s) in filter string: name, =, =, 'x'"],
   ['metrics.a > 1', "Invalid entity type 'metrics'. Valid entity types are ('attribute', 'tag', 'tags')"],
   ["attributes.name = 'x'", "Invalid entity type 'attributes'. Valid entity types are ('attribute', 'tag', 'tags')"],
   ["experiment_id = '1'", `Invalid attribute key 'experiment_id' specified. Valid keys are '${EXPERIMENT_KEYS}'`],

@@ -3,9 +3,10 @@ import type { EntityType } from './ast.ts';
 
 /**
  * MLflow's names for the parts of a search identifier, and the sets its messages print. MLflow
- * prints Python sets, whose order varies between processes; we print them in a fixed order.
+ * prints Python sets, whose order varies between processes; we print them in a fixed order, for
+ * the metric comparators the one a recorded MLflow 3 server printed.
  */
-export const METRIC_COMPARATORS = ['>', '>=', '!=', '=', '<', '<='] as const;
+export const METRIC_COMPARATORS = ['>=', '=', '>', '!=', '<=', '<'] as const;
 export const PARAM_COMPARATORS = ['!=', '=', 'LIKE', 'ILIKE'] as const;
 export const TAG_COMPARATORS = PARAM_COMPARATORS;
 export const STRING_ATTRIBUTE_COMPARATORS = ['!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const;
