@@ -58,7 +58,12 @@ void describe('experiments API', () => {
     });
 
     void it('rejects a request without a name', async () => {
-      assertError(await ctx.api.post('experiments/create', {}), 400, 'INVALID_PARAMETER_VALUE', missingParameter('name'));
+      assertError(
+        await ctx.api.post('experiments/create', {}),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        missingParameter('name'),
+      );
     });
 
     void it('treats an empty name as missing', async () => {
@@ -88,7 +93,10 @@ void describe('experiments API', () => {
     });
 
     void it('rejects an invalid experiment tag key', async () => {
-      const reply = await ctx.api.post('experiments/create', { name: uniqueName(), tags: [{ key: 'bad!', value: 'x' }] });
+      const reply = await ctx.api.post('experiments/create', {
+        name: uniqueName(),
+        tags: [{ key: 'bad!', value: 'x' }],
+      });
       assertError(reply, 400, 'INVALID_PARAMETER_VALUE', "Invalid tag name: 'bad!'");
     });
   });
@@ -166,7 +174,11 @@ void describe('experiments API', () => {
       assertOk(reply);
       assert.deepEqual(reply.body, {});
       assert.equal((await getExperiment(ctx.api, id)).name, newName);
-      assertError(await ctx.api.get('experiments/get-by-name', { experiment_name: oldName }), 404, 'RESOURCE_DOES_NOT_EXIST');
+      assertError(
+        await ctx.api.get('experiments/get-by-name', { experiment_name: oldName }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      );
     });
 
     void it('rejects a rename without new_name', async () => {
@@ -275,7 +287,11 @@ void describe('experiments API', () => {
     });
 
     void it('answers 404 for tags of an unknown experiment', async () => {
-      const set = await ctx.api.post('experiments/set-experiment-tag', { experiment_id: '424242', key: 'k', value: 'v' });
+      const set = await ctx.api.post('experiments/set-experiment-tag', {
+        experiment_id: '424242',
+        key: 'k',
+        value: 'v',
+      });
       assertError(set, 404, 'RESOURCE_DOES_NOT_EXIST', 'No Experiment with id=424242 exists');
       const del = await ctx.api.post('experiments/delete-experiment-tag', { experiment_id: '424242', key: 'k' });
       assertError(del, 404, 'RESOURCE_DOES_NOT_EXIST', 'No Experiment with id=424242 exists');
@@ -292,7 +308,11 @@ void describe('experiments API', () => {
       const id = await anExperiment(ctx.api);
       const noKey = await ctx.api.post('experiments/set-experiment-tag', { experiment_id: id, value: 'v' });
       assertError(noKey, 400, 'INVALID_PARAMETER_VALUE', missingParameter('key'));
-      const badKey = await ctx.api.post('experiments/set-experiment-tag', { experiment_id: id, key: '../x', value: 'v' });
+      const badKey = await ctx.api.post('experiments/set-experiment-tag', {
+        experiment_id: id,
+        key: '../x',
+        value: 'v',
+      });
       assertError(badKey, 400, 'INVALID_PARAMETER_VALUE', "Invalid tag name: '../x'");
     });
 

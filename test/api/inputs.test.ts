@@ -44,7 +44,8 @@ void describe('inputs and outputs API', () => {
 
     void it('omits schema and profile when the dataset has none', async () => {
       const run = await aRunInNewExperiment(ctx.api);
-      const { schema: _s, profile: _p, ...bare } = aDataset('bare', 'd1');
+      const { name, digest, source_type, source } = aDataset('bare', 'd1');
+      const bare = { name, digest, source_type, source };
       assertOk(await ctx.api.post('runs/log-inputs', { run_id: run.info.run_id, datasets: [{ dataset: bare }] }));
       const { inputs } = await getRun(ctx.api, run.info.run_id);
       assert.deepEqual(inputs?.dataset_inputs, [{ dataset: bare }]);
@@ -154,7 +155,9 @@ void describe('inputs and outputs API', () => {
     });
 
     void it('answers {} for experiments without datasets', async () => {
-      const reply = await ctx.api.post('experiments/search-datasets', { experiment_ids: [await anExperiment(ctx.api)] });
+      const reply = await ctx.api.post('experiments/search-datasets', {
+        experiment_ids: [await anExperiment(ctx.api)],
+      });
       assertOk(reply);
       assert.deepEqual(reply.body, {});
     });

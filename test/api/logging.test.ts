@@ -26,7 +26,13 @@ void describe('logging API', () => {
   void describe('runs/log-metric', () => {
     void it('logs a metric that runs/get reports as the latest value', async () => {
       const id = await newRunId();
-      const reply = await ctx.api.post('runs/log-metric', { run_id: id, key: 'm1', value: 0.75, timestamp: T0, step: 3 });
+      const reply = await ctx.api.post('runs/log-metric', {
+        run_id: id,
+        key: 'm1',
+        value: 0.75,
+        timestamp: T0,
+        step: 3,
+      });
       assertOk(reply);
       assert.deepEqual(reply.body, {});
       assert.deepEqual(metricOf(await getRun(ctx.api, id), 'm1'), { key: 'm1', value: 0.75, timestamp: T0, step: 3 });
@@ -75,7 +81,12 @@ void describe('logging API', () => {
         [{ key: 'k', value: 1, timestamp: T0 }, 'run_id'],
       ];
       for (const [body, field] of cases) {
-        assertError(await ctx.api.post('runs/log-metric', body), 400, 'INVALID_PARAMETER_VALUE', missingParameter(field));
+        assertError(
+          await ctx.api.post('runs/log-metric', body),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          missingParameter(field),
+        );
       }
       assert.equal('metrics' in (await getRun(ctx.api, id)).data, false);
     });
@@ -252,7 +263,8 @@ void describe('logging API', () => {
       const id = await newRunId();
       const reply = await ctx.api.post('runs/log-model', { run_id: id, model_json: JSON.stringify({ run_id: id }) });
       assertError(reply, 400, 'INVALID_PARAMETER_VALUE', 'Model json is missing mandatory fields');
-      for (const field of ['artifact_path', 'flavors', 'utc_time_created']) assert.ok(reply.body.message?.includes(field));
+      for (const field of ['artifact_path', 'flavors', 'utc_time_created'])
+        assert.ok(reply.body.message?.includes(field));
     });
 
     void it('rejects a request without model_json or run_id', async () => {

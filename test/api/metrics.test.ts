@@ -35,9 +35,15 @@ void describe('metrics API', () => {
     void it('returns every point in one response when max_results is absent', async () => {
       const reply = await ctx.api.get('metrics/get-history', { run_id: runId, metric_key: 'loss' });
       assertOk(reply);
-      assert.deepEqual(steps(reply.body.metrics).sort((a, b) => a - b), range(30));
+      assert.deepEqual(
+        steps(reply.body.metrics).sort((a, b) => a - b),
+        range(30),
+      );
       assert.equal('next_page_token' in reply.body, false);
-      assert.deepEqual(reply.body.metrics?.find((m) => m.step === 3), aMetric('loss', 0.25, 3));
+      assert.deepEqual(
+        reply.body.metrics?.find((m) => m.step === 3),
+        aMetric('loss', 0.25, 3),
+      );
     });
 
     void it('accepts run_uuid together with run_id, and the /ajax-api prefix', async () => {
@@ -120,7 +126,11 @@ void describe('metrics API', () => {
 
     void it('applies the rule within one batch logged in reverse order', async () => {
       const id = await newRunId();
-      await logBatch(ctx.api, id, { metrics: range(10).map((i) => aMetric('m', i * 10, 9 - i)).reverse() });
+      await logBatch(ctx.api, id, {
+        metrics: range(10)
+          .map((i) => aMetric('m', i * 10, 9 - i))
+          .reverse(),
+      });
       assert.deepEqual(metricOf(await getRun(ctx.api, id), 'm'), aMetric('m', 0, 9));
     });
 
@@ -177,7 +187,10 @@ void describe('metrics API', () => {
     void it('limits the steps to [start_step, end_step]', async () => {
       const all = await bulk({ run_ids: [big], metric_key: 'big', start_step: 10, end_step: 20, max_results: 100 });
       assertOk(all);
-      assert.deepEqual(steps(all.body.metrics), range(11).map((i) => i + 10));
+      assert.deepEqual(
+        steps(all.body.metrics),
+        range(11).map((i) => i + 10),
+      );
       const sampled = await bulk({ run_ids: [big], metric_key: 'big', start_step: 10, end_step: 90, max_results: 4 });
       assertOk(sampled);
       assert.deepEqual(steps(sampled.body.metrics), [10, 30, 50, 70, 90]);
@@ -191,7 +204,12 @@ void describe('metrics API', () => {
 
     void it('requires both start_step and end_step when either is given', async () => {
       const reply = await bulk({ run_ids: [big], metric_key: 'big', start_step: 5 });
-      assertError(reply, 400, 'INVALID_PARAMETER_VALUE', 'If either start step or end step are specified, both must be specified.');
+      assertError(
+        reply,
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'If either start step or end step are specified, both must be specified.',
+      );
     });
 
     void it('rejects start_step greater than end_step', async () => {
@@ -209,7 +227,7 @@ void describe('metrics API', () => {
 
     void it('accepts 100 run ids and rejects 101', async () => {
       const ids: string[] = [];
-      for (const _ of range(100)) ids.push((await aRun(ctx.api)).info.run_id);
+      while (ids.length < 100) ids.push((await aRun(ctx.api)).info.run_id);
       assertOk(await bulk({ run_ids: ids, metric_key: 'big' }));
       const reply = await bulk({ run_ids: [...ids, big], metric_key: 'big' });
       assertError(reply, 400, 'INVALID_PARAMETER_VALUE', 'must specify at most 100 run_ids. Received 101 run_ids.');

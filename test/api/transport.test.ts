@@ -64,7 +64,8 @@ void describe('transport', () => {
       for (const path of POST_ENDPOINTS) {
         const reply = await api.post(path, {});
         assert.ok([200, 400].includes(reply.status), `POST ${prefix}/${path}: ${reply.status} ${reply.text}`);
-        if (reply.status === 400) assert.equal(reply.body.error_code, 'INVALID_PARAMETER_VALUE', `${path}: ${reply.text}`);
+        if (reply.status === 400)
+          assert.equal(reply.body.error_code, 'INVALID_PARAMETER_VALUE', `${path}: ${reply.text}`);
       }
       for (const path of GET_ENDPOINTS) {
         const reply = await api.get(path);
@@ -84,7 +85,11 @@ void describe('transport', () => {
   });
 
   void it('accepts application/json with a charset parameter', async () => {
-    const reply = await postRaw('experiments/create', JSON.stringify({ name: uniqueName() }), 'application/json; charset=utf-8');
+    const reply = await postRaw(
+      'experiments/create',
+      JSON.stringify({ name: uniqueName() }),
+      'application/json; charset=utf-8',
+    );
     assertOk(reply);
     assert.ok(reply.body.experiment_id);
   });
@@ -133,7 +138,12 @@ void describe('transport', () => {
       ['DELETE', 'runs/log-batch'],
     ];
     for (const [method, path] of cases) {
-      const reply = await ctx.api.raw({ method: method as 'GET', url: `${API}/${path}`, payload: method === 'GET' ? undefined : '{}', headers: { 'content-type': 'application/json' } });
+      const reply = await ctx.api.raw({
+        method: method as 'GET',
+        url: `${API}/${path}`,
+        payload: method === 'GET' ? undefined : '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(reply.status, 405, `${method} ${path}: ${reply.text}`);
       assert.match(reply.contentType, /application\/json/);
       assert.equal(typeof reply.body.error_code, 'string');
