@@ -69,6 +69,33 @@ void describe('experiments/search', () => {
     assert.deepEqual(reply.body.experiments?.[0]?.tags, [{ key: 'team', value: 'a' }]);
   });
 
+  void it('orders by experiment_id and by creation_time', async () => {
+    const byId = await ctx.api.post('experiments/search', { order_by: ['experiment_id ASC'] });
+    assertOk(byId);
+    assert.deepEqual(
+      byId.body.experiments?.map((e) => e.experiment_id),
+      ['0', ids['wire-a'], ids['wire-b'], ids['other-c']],
+    );
+    const byTime = await ctx.api.post('experiments/search', { order_by: ['creation_time DESC', 'name ASC'] });
+    assertOk(byTime);
+    const times = byTime.body.experiments?.map((e) => e.creation_time) ?? [];
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
+  });
+
+  void it('filters on creation_time numerically', async () => {
+    const created = (await ctx.api.post('experiments/search', { filter: "name = 'wire-b'" })).body.experiments?.[0];
+    assert.ok(created);
+    const reply = await ctx.api.post('experiments/search', {
+      filter: `creation_time >= ${created.creation_time} AND name LIKE 'wire%'`,
+    });
+    assertOk(reply);
+    assert.ok(names(reply).includes('wire-b'));
+    assert.equal(names(reply).includes('Default'), false);
+  });
+
   void it('answers {} when nothing matches', async () => {
     const reply = await ctx.api.post('experiments/search', { filter: "name = 'nothing-like-this'" });
     assertOk(reply);

@@ -97,6 +97,23 @@ void describe('runs/search', () => {
     assert.equal(reply.body.runs?.[0]?.info.lifecycle_stage, 'deleted');
   });
 
+  void it('filters on params with !=, tags with LIKE and start_time numerically', async () => {
+    const search = (filter: string) =>
+      ctx.api.post('runs/search', { experiment_ids: [exp], filter, order_by: ['attributes.run_name ASC'] });
+    assert.deepEqual(runNames(await search("params.p1 != 'a'")), ['s1', 's3']);
+    assert.deepEqual(runNames(await search("tags.grp LIKE '0%'")), ['s0', 's2', 's4']);
+    assert.deepEqual(runNames(await search(`attributes.start_time >= ${T0 + 3}`)), ['s3', 's4']);
+  });
+
+  void it('orders by a param, then by start_time', async () => {
+    const reply = await ctx.api.post('runs/search', {
+      experiment_ids: [exp],
+      order_by: ['params.p1 DESC', 'attributes.start_time ASC'],
+    });
+    assertOk(reply);
+    assert.deepEqual(runNames(reply), ['s1', 's3', 's0', 's2', 's4']);
+  });
+
   void it('filters by run_id IN a list', async () => {
     const all = await ctx.api.post('runs/search', { experiment_ids: [exp], order_by: ['start_time ASC'] });
     const [first, second] = all.body.runs!.map((r) => r.info.run_id);

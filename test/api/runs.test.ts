@@ -209,6 +209,15 @@ void describe('runs API', () => {
       assert.equal((await getRun(ctx.api, run.info.run_id)).info.run_name, 'new');
     });
 
+    void it('renames the run when log-batch sets its mlflow.runName tag', async () => {
+      const run = await aRunInNewExperiment(ctx.api, { run_name: 'old' });
+      const tags = [{ key: RUN_NAME_TAG, value: 'batched' }];
+      assertOk(await ctx.api.post('runs/log-batch', { run_id: run.info.run_id, tags }));
+      const fetched = await getRun(ctx.api, run.info.run_id);
+      assert.equal(fetched.info.run_name, 'batched');
+      assert.equal(tagOf(fetched, RUN_NAME_TAG), 'batched');
+    });
+
     void it('rejects an unknown status', async () => {
       const run = await aRunInNewExperiment(ctx.api);
       const reply = await ctx.api.post('runs/update', { run_id: run.info.run_id, status: 'DONE' });
