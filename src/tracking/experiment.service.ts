@@ -105,9 +105,9 @@ export class ExperimentService {
 
   async delete(experimentId: string): Promise<void> {
     await this.deps.store.write(async (tx) => {
+      // As MLflow: only an active experiment can be deleted; a deleted one is "not found" here.
       const experiment = await requireExperiment(tx, experimentId);
-      // Deleting twice is a no-op, so a retried request cannot move the deletion time.
-      if (experiment.lifecycleStage === 'deleted') return;
+      if (experiment.lifecycleStage !== 'active') throw notFound(experimentId);
       await tx.setExperimentLifecycle(experimentId, 'deleted', this.deps.clock.now());
     });
   }
@@ -115,7 +115,7 @@ export class ExperimentService {
   async restore(experimentId: string): Promise<void> {
     await this.deps.store.write(async (tx) => {
       const experiment = await requireExperiment(tx, experimentId);
-      if (experiment.lifecycleStage === 'active') return;
+      if (experiment.lifecycleStage !== 'deleted') throw notFound(experimentId);
       await tx.setExperimentLifecycle(experimentId, 'active', this.deps.clock.now());
     });
   }

@@ -192,12 +192,13 @@ void describe('experiments API', () => {
       assertError(reply, 404, 'RESOURCE_DOES_NOT_EXIST', 'No Experiment with id=424242 exists');
     });
 
-    void it('refuses to rename a deleted experiment with INVALID_STATE, as MLflow does', async () => {
+    // MLflow answers INVALID_STATE, which it maps to HTTP 500; a client mistake is a 4xx here.
+    void it('refuses to rename a deleted experiment with a 400', async () => {
       const name = uniqueName();
       const id = await anExperiment(ctx.api, name);
       assertOk(await ctx.api.post('experiments/delete', { experiment_id: id }));
       const reply = await ctx.api.post('experiments/update', { experiment_id: id, new_name: uniqueName() });
-      assertError(reply, 500, 'INVALID_STATE', 'Cannot rename a non-active experiment.');
+      assertError(reply, 400, 'INVALID_PARAMETER_VALUE', 'Cannot rename a non-active experiment.');
       assert.equal((await getExperiment(ctx.api, id)).name, name);
     });
 

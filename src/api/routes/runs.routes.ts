@@ -178,7 +178,7 @@ export function registerRunRoutes(router: Router, { runs, logging }: TrackingSer
     path: '/runs/outputs',
     schema: S.LogOutputs,
     async handler(m) {
-      const models = m.models.map((model, i) => ({
+      const models = required(m.models, 'models').map((model, i) => ({
         modelId: required(model.model_id, `models[${i}].model_id`),
         step: model.step ?? 0,
       }));
