@@ -9,12 +9,11 @@ import {
   type ViewType,
 } from '../core/entities.ts';
 import { MlflowError } from '../core/errors.ts';
-import { decodePageToken, encodePageToken } from '../core/page-token.ts';
 import { parseExperimentId, validateExperimentName, validateExperimentTag } from '../core/validation.ts';
 import { parseExperimentFilter } from '../search/filter-parser.ts';
 import { parseExperimentOrderBy } from '../search/order-by-parser.ts';
 import type { TrackingStore, TrackingWrites } from '../store/store.ts';
-import { validateMaxResults } from './search-limits.ts';
+import { searchPage, validateMaxResults } from './paging.ts';
 
 export interface ExperimentServiceDeps {
   readonly store: TrackingStore;
@@ -77,19 +76,16 @@ export class ExperimentService {
     const maxResults = validateMaxResults(input.maxResults, 1000);
     const filter = parseExperimentFilter(input.filter);
     const orderBy = parseExperimentOrderBy(input.orderBy);
-    const position = decodePageToken(input.pageToken);
-    const page = await this.deps.store.searchExperiments({
-      filter,
-      orderBy,
-      viewType: input.viewType ?? 'ACTIVE_ONLY',
-      maxResults,
-      offset: position.offset,
-      watermark: position.watermark,
-    });
-    const nextPageToken = page.hasMore
-      ? encodePageToken({ offset: position.offset + page.items.length, watermark: page.watermark })
-      : undefined;
-    return { items: page.items, nextPageToken };
+    return searchPage(input.pageToken, (position) =>
+      this.deps.store.searchExperiments({
+        filter,
+        orderBy,
+        viewType: input.viewType ?? 'ACTIVE_ONLY',
+        maxResults,
+        offset: position.offset,
+        watermark: position.watermark,
+      }),
+    );
   }
 
   async rename(experimentId: string, newName: string): Promise<void> {

@@ -12,13 +12,12 @@ import {
 } from '../core/entities.ts';
 import { MlflowError } from '../core/errors.ts';
 import { newRunId, newRunName } from '../core/ids.ts';
-import { decodePageToken, encodePageToken } from '../core/page-token.ts';
 import { type ValueRules, validateRunId, validateRunTag } from '../core/validation.ts';
 import { parseRunFilter } from '../search/filter-parser.ts';
 import { parseRunOrderBy } from '../search/order-by-parser.ts';
 import type { TrackingStore, TrackingWrites } from '../store/store.ts';
 import { requireActive, requireExperiment } from './experiment.service.ts';
-import { validateMaxResults } from './search-limits.ts';
+import { searchPage, validateMaxResults } from './paging.ts';
 
 export interface RunServiceDeps {
   readonly store: TrackingStore;
@@ -157,20 +156,17 @@ export class RunService {
     input.experimentIds.forEach((id) => requireExperimentIdFormat(id));
     const filter = parseRunFilter(input.filter);
     const orderBy = parseRunOrderBy(input.orderBy);
-    const position = decodePageToken(input.pageToken);
-    const page = await this.deps.store.searchRuns({
-      experimentIds: input.experimentIds,
-      filter,
-      orderBy,
-      viewType: input.viewType ?? 'ACTIVE_ONLY',
-      maxResults,
-      offset: position.offset,
-      watermark: position.watermark,
-    });
-    const nextPageToken = page.hasMore
-      ? encodePageToken({ offset: position.offset + page.items.length, watermark: page.watermark })
-      : undefined;
-    return { items: page.items, nextPageToken };
+    return searchPage(input.pageToken, (position) =>
+      this.deps.store.searchRuns({
+        experimentIds: input.experimentIds,
+        filter,
+        orderBy,
+        viewType: input.viewType ?? 'ACTIVE_ONLY',
+        maxResults,
+        offset: position.offset,
+        watermark: position.watermark,
+      }),
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import { MlflowError } from '../../core/errors.ts';
 import type { ExperimentQuery, NewExperiment, SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { applyExperimentFilter, applyExperimentOrderBy } from './experiment-search.ts';
+import { currentWatermark } from './watermark.ts';
 import type { Database, ExperimentsTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -71,16 +72,7 @@ export async function searchExperiments(
   dialect: SqlDialect,
   query: ExperimentQuery,
 ): Promise<SearchPage<Experiment>> {
-  const watermark =
-    query.watermark ??
-    Number(
-      (
-        await db
-          .selectFrom('experiments')
-          .select((eb) => eb.fn.max('experiment_id').as('max'))
-          .executeTakeFirst()
-      )?.max ?? 0,
-    );
+  const watermark = query.watermark ?? (await currentWatermark(db, 'experiments', 'experiment_id'));
   let qb = db.selectFrom('experiments').selectAll('experiments').where('experiments.experiment_id', '<=', watermark);
   if (query.viewType === 'ACTIVE_ONLY') qb = qb.where('experiments.lifecycle_stage', '=', 'active');
   if (query.viewType === 'DELETED_ONLY') qb = qb.where('experiments.lifecycle_stage', '=', 'deleted');

@@ -14,6 +14,7 @@ import { SYSTEM_TAGS } from '../../core/entities.ts';
 import type { NewRun, RunQuery, SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { applyRunFilter, applyRunOrderBy } from './run-search.ts';
+import { currentWatermark } from './watermark.ts';
 import type { Database, RunsTable } from './schema.ts';
 
 type RunRow = Selectable<RunsTable>;
@@ -62,16 +63,7 @@ export async function getRun(db: Kysely<Database>, runId: string): Promise<Run |
 
 export async function searchRuns(db: Kysely<Database>, dialect: SqlDialect, query: RunQuery): Promise<SearchPage<Run>> {
   const experimentIds = query.experimentIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
-  const watermark =
-    query.watermark ??
-    Number(
-      (
-        await db
-          .selectFrom('runs')
-          .select((eb) => eb.fn.max('row_id').as('max'))
-          .executeTakeFirst()
-      )?.max ?? 0,
-    );
+  const watermark = query.watermark ?? (await currentWatermark(db, 'runs', 'row_id'));
   if (experimentIds.length === 0) return { items: [], hasMore: false, watermark };
   let qb = db
     .selectFrom('runs')
