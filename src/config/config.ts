@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -44,9 +45,15 @@ export class ConfigError extends Error {
   }
 }
 
+// The spellings MLflow's CLI (click) takes for a boolean variable, in any case.
+const TRUE_WORDS = ['true', 't', 'yes', 'y', 'on', '1'];
+const FALSE_WORDS = ['false', 'f', 'no', 'n', 'off', '0'];
 const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'True', 'False'])
-  .transform((v) => ['true', '1', 'yes'].includes(v.toLowerCase()));
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => TRUE_WORDS.includes(v) || FALSE_WORDS.includes(v), 'must be true or false (or 1/0, yes/no, on/off)')
+  .transform((v) => TRUE_WORDS.includes(v));
 
 const Raw = z.object({
   backendStoreUri: z.string().min(1, 'must not be empty'),
@@ -96,8 +103,55 @@ function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
   return `backend store URI '${redactUri(uri)}' is not a recognised database URI (expected sqlite:///<file>)`;
 }
 
+const SECRET_QUERY_KEY = /pass|pwd|secret|token|sig|credential|key/i;
+/** `scheme://`: a URI with an authority (host, maybe user info), as opposed to a local path. */
+const SCHEME_AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+/** Any `scheme:` prefix, `mlflow-artifacts:/` included. */
+const URI_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
+
+/**
+ * The URI as it may be logged: the password of its user info and the values of query parameters
+ * that look secret (password, sig, X-Amz-Credential, …) become `***`. A password with an
+ * unencoded '/' or '@' is masked whole: user info runs to the last '@' before the query.
+ */
 export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
+  const scheme = SCHEME_AUTHORITY.exec(uri);
+  if (!scheme) return uri;
+  const queryAt = uri.search(/[?#]/);
+  let head = queryAt < 0 ? uri : uri.slice(0, queryAt);
+  const tail = queryAt < 0 ? '' : uri.slice(queryAt);
+  const at = head.lastIndexOf('@');
+  const userInfo = at < 0 ? '' : head.slice(scheme[0].length, at);
+  const colon = userInfo.indexOf(':');
+  if (colon >= 0 && !userInfo.slice(0, colon).includes('/')) {
+    head = `${scheme[0]}${userInfo.slice(0, colon)}:***${head.slice(at)}`;
+  }
+  const query = tail.replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (whole, sep: string, key: string) =>
+    SECRET_QUERY_KEY.test(key) ? `${sep}${key}=***` : whole,
+  );
+  return head + query;
+}
+
+/** MLflow's resolve_uri_if_local: a relative local path becomes absolute; a URI stays as given. */
+function resolveArtifactRoot(root: string, cwd: string): string {
+  return URI_SCHEME.test(root) ? root : resolve(cwd, root);
+}
+
+/** Where proxied artifacts are stored: a local path or a file: URI (the only kind this release serves). */
+function parseArtifactsDestination(value: string, cwd: string): string | { problem: string } {
+  if (value.startsWith('file:')) {
+    try {
+      return fileURLToPath(value);
+    } catch {
+      return { problem: `artifacts destination '${redactUri(value)}' is not a valid file: URI` };
+    }
+  }
+  if (SCHEME_AUTHORITY.test(value)) {
+    return {
+      problem: `artifacts destination '${redactUri(value)}' is not supported by this release: use a local path`,
+    };
+  }
+  return resolve(cwd, value);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}, cwd = process.cwd()): Config {
@@ -116,20 +170,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   }
   const parsed = Raw.safeParse(input);
   const problems: string[] = [];
+  const invalid = new Set<string>();
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0]);
+      invalid.add(key);
       problems.push(`${origin[key] ?? key}: ${issue.message} (got ${JSON.stringify(input[key])})`);
     }
+  }
+  // The values zod accepted are checked further even when others failed: every problem at once.
+  const uri = input.backendStoreUri;
+  const store = typeof uri === 'string' && !invalid.has('backendStoreUri') ? parseStoreUri(uri, cwd) : undefined;
+  if (typeof store === 'string') problems.push(`${origin.backendStoreUri ?? 'backendStoreUri'}: ${store}`);
+  const target = input.artifactsDestination;
+  const destination =
+    typeof target === 'string' && !invalid.has('artifactsDestination')
+      ? parseArtifactsDestination(target, cwd)
+      : undefined;
+  if (typeof destination === 'object') {
+    problems.push(`${origin.artifactsDestination ?? 'artifactsDestination'}: ${destination.problem}`);
+  }
+  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'string') {
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
-  const store = parseStoreUri(raw.backendStoreUri, cwd);
-  if (typeof store === 'string') problems.push(`${origin.backendStoreUri ?? 'backend store'}: ${store}`);
-  if (problems.length > 0 || typeof store === 'string') throw new ConfigError(problems);
-  const destination = resolve(cwd, raw.artifactsDestination);
-  const defaultArtifactRoot =
-    raw.defaultArtifactRoot ?? (raw.serveArtifacts ? 'mlflow-artifacts:/' : resolve(cwd, 'mlruns'));
+  const defaultArtifactRoot = raw.defaultArtifactRoot
+    ? resolveArtifactRoot(raw.defaultArtifactRoot, cwd)
+    : raw.serveArtifacts
+      ? 'mlflow-artifacts:/'
+      : resolve(cwd, 'mlruns');
   return {
     store,
     artifacts: { defaultArtifactRoot, destination, serveArtifacts: raw.serveArtifacts },
@@ -143,7 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
     store: { ...config.store, uri: redactUri(config.store.uri) },
-    artifacts: { ...config.artifacts, defaultArtifactRoot: redactUri(config.artifacts.defaultArtifactRoot) },
+    artifacts: {
+      ...config.artifacts,
+      defaultArtifactRoot: redactUri(config.artifacts.defaultArtifactRoot),
+      destination: redactUri(config.artifacts.destination),
+    },
     server: config.server,
     tracking: config.tracking,
     logLevel: config.logLevel,

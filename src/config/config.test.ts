@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, describeConfig, loadConfig, redactUri } from './config.ts';
+
+const CWD = '/srv/plumb';
+
+function problemsOf(env: Record<string, string>, flags: Parameters<typeof loadConfig>[1] = {}): readonly string[] {
+  try {
+    loadConfig(env, flags, CWD);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.message, `Invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+    return error.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+void describe('loadConfig', () => {
+  void it("defaults to MLflow's: sqlite:///mlruns.db in the working directory, 127.0.0.1:5000, proxied artifacts", () => {
+    assert.deepEqual(loadConfig({}, {}, CWD), {
+      store: { kind: 'sqlite', uri: 'sqlite:///mlruns.db', path: '/srv/plumb/mlruns.db' },
+      artifacts: {
+        defaultArtifactRoot: 'mlflow-artifacts:/',
+        destination: '/srv/plumb/mlartifacts',
+        serveArtifacts: true,
+      },
+      server: { host: '127.0.0.1', port: 5000 },
+      tracking: { truncateLongValues: true },
+      logLevel: 'info',
+    });
+  });
+
+  void it('reads the working directory from process.cwd() when none is given', () => {
+    assert.equal(loadConfig({}).store.path, `${process.cwd()}/mlruns.db`);
+  });
+
+  void it("honours MLflow's environment variable names", () => {
+    const config = loadConfig(
+      {
+        MLFLOW_BACKEND_STORE_URI: 'sqlite:////var/lib/mlflow/db.sqlite',
+        MLFLOW_DEFAULT_ARTIFACT_ROOT: 's3://bucket/mlflow',
+        MLFLOW_ARTIFACTS_DESTINATION: '/var/lib/mlflow/artifacts',
+        MLFLOW_SERVE_ARTIFACTS: 'false',
+        MLFLOW_HOST: '0.0.0.0',
+        MLFLOW_PORT: '8080',
+        MLFLOW_TRUNCATE_LONG_VALUES: 'false',
+      },
+      {},
+      CWD,
+    );
+    assert.deepEqual(config.store, {
+      kind: 'sqlite',
+      uri: 'sqlite:////var/lib/mlflow/db.sqlite',
+      path: '/var/lib/mlflow/db.sqlite',
+    });
+    assert.deepEqual(config.artifacts, {
+      defaultArtifactRoot: 's3://bucket/mlflow',
+      destination: '/var/lib/mlflow/artifacts',
+      serveArtifacts: false,
+    });
+    assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080 });
+    assert.equal(config.tracking.truncateLongValues, false);
+  });
+
+  void it('honours the PLUMB_* names, and PLUMB_LOG_LEVEL', () => {
+    const config = loadConfig(
+      { PLUMB_BACKEND_STORE_URI: 'sqlite:///other.db', PLUMB_PORT: '7000', PLUMB_HOST: '::1', PLUMB_LOG_LEVEL: 'warn' },
+      {},
+      CWD,
+    );
+    assert.equal(config.store.path, '/srv/plumb/other.db');
+    assert.deepEqual(config.server, { host: '::1', port: 7000 });
+    assert.equal(config.logLevel, 'warn');
+  });
+
+  void it('lets flags override the environment, setting by setting', () => {
+    const env = {
+      MLFLOW_BACKEND_STORE_URI: 'sqlite:///env.db',
+      MLFLOW_PORT: '6000',
+      MLFLOW_HOST: '0.0.0.0',
+      MLFLOW_SERVE_ARTIFACTS: 'true',
+      MLFLOW_ARTIFACTS_DESTINATION: '/env/artifacts',
+    };
+    const config = loadConfig(
+      env,
+      { backendStoreUri: 'sqlite:///flag.db', port: '6001', serveArtifacts: false, artifactsDestination: 'arts' },
+      CWD,
+    );
+    assert.equal(config.store.path, '/srv/plumb/flag.db');
+    assert.equal(config.server.port, 6001);
+    assert.equal(config.server.host, '0.0.0.0', 'a setting without a flag keeps its environment value');
+    assert.equal(config.artifacts.serveArtifacts, false);
+    assert.equal(config.artifacts.destination, '/srv/plumb/arts');
+    assert.equal(loadConfig(env, { port: 0 }, CWD).server.port, 0);
+  });
+
+  void it('treats an empty environment variable as unset', () => {
+    assert.deepEqual(loadConfig({ MLFLOW_PORT: '', MLFLOW_HOST: '' }, {}, CWD).server, {
+      host: '127.0.0.1',
+      port: 5000,
+    });
+  });
+
+  void it('reads sqlite URIs as SQLAlchemy does: three slashes relative, four absolute, none in memory', () => {
+    const path = (uri: string) => loadConfig({}, { backendStoreUri: uri }, CWD).store.path;
+    assert.equal(path('sqlite:///data/mlruns.db'), '/srv/plumb/data/mlruns.db');
+    assert.equal(path('sqlite:////tmp/x.db'), '/tmp/x.db');
+    assert.equal(path('sqlite://'), ':memory:');
+    assert.equal(path('sqlite:///:memory:'), ':memory:');
+  });
+
+  void it('accepts the boolean spellings MLflow (click) accepts, in any case', () => {
+    const serve = (value: string) => loadConfig({ MLFLOW_SERVE_ARTIFACTS: value }, {}, CWD).artifacts.serveArtifacts;
+    for (const yes of ['true', 'True', 'TRUE', '1', 'yes', 'Yes', 'y', 'on', 'ON', 't'])
+      assert.equal(serve(yes), true, yes);
+    for (const no of ['false', 'False', '0', 'no', 'NO', 'n', 'off', 'Off', 'f']) assert.equal(serve(no), false, no);
+    assert.match(problemsOf({ MLFLOW_SERVE_ARTIFACTS: 'maybe' })[0] ?? '', /^MLFLOW_SERVE_ARTIFACTS: .*"maybe"/);
+  });
+
+  void it('without proxied artifacts, defaults the artifact root to ./mlruns made absolute', () => {
+    const config = loadConfig({}, { serveArtifacts: false }, CWD);
+    assert.equal(config.artifacts.defaultArtifactRoot, '/srv/plumb/mlruns');
+  });
+
+  void it('makes a relative local default artifact root absolute, as MLflow does, and keeps URIs as given', () => {
+    const root = (value: string) => loadConfig({}, { defaultArtifactRoot: value }, CWD).artifacts.defaultArtifactRoot;
+    assert.equal(root('./artifacts'), '/srv/plumb/artifacts');
+    assert.equal(root('artifacts'), '/srv/plumb/artifacts');
+    assert.equal(root('/abs/artifacts'), '/abs/artifacts');
+    assert.equal(root('s3://bucket/prefix'), 's3://bucket/prefix');
+    assert.equal(root('mlflow-artifacts:/'), 'mlflow-artifacts:/');
+    assert.equal(root('file:///abs/artifacts'), 'file:///abs/artifacts');
+  });
+
+  void it('takes a file: URI as the artifacts destination, and reports a remote one this release cannot use', () => {
+    assert.equal(
+      loadConfig({}, { artifactsDestination: 'file:///data/artifacts' }, CWD).artifacts.destination,
+      '/data/artifacts',
+    );
+    const problems = problemsOf({ MLFLOW_ARTIFACTS_DESTINATION: 's3://AKIAKEY:wJalrSECRET@bucket/artifacts' });
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0]!,
+      /^MLFLOW_ARTIFACTS_DESTINATION: .*s3:\/\/AKIAKEY:\*\*\*@bucket\/artifacts.*not supported/,
+    );
+    assert.doesNotMatch(problems[0]!, /wJalrSECRET/);
+  });
+
+  void it('reports every bad setting at once, each under the name it was given by', () => {
+    const problems = problemsOf(
+      {
+        MLFLOW_PORT: 'eighty',
+        MLFLOW_BACKEND_STORE_URI: 'mysql://root:hunter2@db/mlflow',
+        PLUMB_LOG_LEVEL: 'loud',
+        MLFLOW_TRUNCATE_LONG_VALUES: 'sometimes',
+      },
+      { host: '' },
+    );
+    assert.equal(problems.length, 5, problems.join('\n'));
+    const byOrigin = (prefix: string) => problems.find((p) => p.startsWith(prefix));
+    assert.match(byOrigin('MLFLOW_PORT:') ?? '', /"eighty"/);
+    assert.match(
+      byOrigin('MLFLOW_BACKEND_STORE_URI:') ?? '',
+      /mysql:\/\/root:\*\*\*@db\/mlflow.*not supported by this release/,
+    );
+    assert.match(byOrigin('PLUMB_LOG_LEVEL:') ?? '', /"loud"/);
+    assert.match(byOrigin('MLFLOW_TRUNCATE_LONG_VALUES:') ?? '', /"sometimes"/);
+    assert.match(byOrigin('--host:') ?? '', /must not be empty/);
+    assert.doesNotMatch(problems.join('\n'), /hunter2/);
+  });
+
+  void it('reports a bad port and a bad store URI together (flags)', () => {
+    const problems = problemsOf({}, { port: '70000', backendStoreUri: 'oracle://scott:tiger@db' });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems.find((p) => p.startsWith('--port:')) ?? '', /70000/);
+    assert.match(
+      problems.find((p) => p.startsWith('--backend-store-uri:')) ?? '',
+      /oracle:\/\/scott:\*\*\*@db.*not a recognised database URI/,
+    );
+  });
+
+  void it('rejects ports that are not integers in 0..65535', () => {
+    for (const port of ['-1', '65536', '80.5', 'abc']) {
+      assert.equal(problemsOf({ MLFLOW_PORT: port }).length, 1, port);
+    }
+    assert.equal(loadConfig({ MLFLOW_PORT: '65535' }, {}, CWD).server.port, 65535);
+  });
+});
+
+void describe('describeConfig and redactUri', () => {
+  void it('masks the password of every URI it prints, and keeps everything else', () => {
+    const config = loadConfig(
+      {},
+      { backendStoreUri: 'sqlite:///mlruns.db', defaultArtifactRoot: 'https://user:p4ss@artifacts.example/root' },
+      CWD,
+    );
+    const described = describeConfig(config);
+    assert.deepEqual(described, {
+      store: { kind: 'sqlite', uri: 'sqlite:///mlruns.db', path: '/srv/plumb/mlruns.db' },
+      artifacts: {
+        defaultArtifactRoot: 'https://user:***@artifacts.example/root',
+        destination: '/srv/plumb/mlartifacts',
+        serveArtifacts: true,
+      },
+      server: { host: '127.0.0.1', port: 5000 },
+      tracking: { truncateLongValues: true },
+      logLevel: 'info',
+    });
+    assert.doesNotMatch(JSON.stringify(described), /p4ss/);
+    assert.equal(
+      config.artifacts.defaultArtifactRoot,
+      'https://user:p4ss@artifacts.example/root',
+      'the config keeps it',
+    );
+  });
+
+  void it('masks passwords however they are written', () => {
+    const cases: [string, string][] = [
+      ['postgresql://user:secret@host:5432/db', 'postgresql://user:***@host:5432/db'],
+      ['mysql+pymysql://user:secret@host/db', 'mysql+pymysql://user:***@host/db'],
+      ['postgresql://user:@host/db', 'postgresql://user:***@host/db'],
+      // Unencoded '/' or '@' in a password: mask all of it, never a part.
+      ['postgresql://user:pa/ss@host/db', 'postgresql://user:***@host/db'],
+      ['postgresql://user:p@ss@host/db', 'postgresql://user:***@host/db'],
+      // Passwords and keys in the query string (libpq URIs, SAS tokens).
+      [
+        'postgresql://host/db?user=u&password=secret&sslmode=require',
+        'postgresql://host/db?user=u&password=***&sslmode=require',
+      ],
+      [
+        'https://acct.blob.core.windows.net/c?sv=2022&sig=abc%2Fdef',
+        'https://acct.blob.core.windows.net/c?sv=2022&sig=***',
+      ],
+      [
+        's3://bucket/path?X-Amz-Credential=AKIA&X-Amz-Signature=f00',
+        's3://bucket/path?X-Amz-Credential=***&X-Amz-Signature=***',
+      ],
+    ];
+    for (const [uri, redacted] of cases) assert.equal(redactUri(uri), redacted, uri);
+  });
+
+  void it('leaves URIs without credentials alone', () => {
+    for (const uri of [
+      'sqlite:///mlruns.db',
+      'postgresql://postgres@localhost/db',
+      's3://bucket/path@v1/x',
+      'mlflow-artifacts:/',
+      '/abs/path',
+      'https://host/a?b=c',
+    ]) {
+      assert.equal(redactUri(uri), uri);
+    }
+  });
+});
