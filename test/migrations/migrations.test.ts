@@ -102,6 +102,34 @@ void describe('schema checks at server start (invariant 6), real server processe
     assert.deepEqual(snapshot(dbPath), created, 'a second start changed the schema or the migration rows');
   });
 
+  void it('creates a new database once when several servers start on it at the same moment', async () => {
+    const { dir, dbPath } = casePaths();
+    const servers = await Promise.allSettled([1, 2, 3].map(() => startServerProcess({ dbPath, dir })));
+    try {
+      for (const s of servers) assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String(s.reason) : '');
+      for (const s of servers) {
+        if (s.status !== 'fulfilled') continue;
+        const response = await fetch(`${s.value.baseUrl}/api/2.0/mlflow/experiments/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const body = (await response.json()) as { experiments?: { experiment_id: string }[] };
+        assert.deepEqual(
+          body.experiments?.map((e) => e.experiment_id),
+          ['0'],
+          'exactly one Default experiment',
+        );
+      }
+    } finally {
+      await Promise.all(servers.map((s) => (s.status === 'fulfilled' ? s.value.kill('SIGTERM') : undefined)));
+    }
+    assert.deepEqual(
+      snapshot(dbPath).migrations.map((m) => m.version),
+      MIGRATIONS.map((m) => m.version),
+    );
+  });
+
   void it('refuses to start while a migration is pending, names `plumb db upgrade`, and changes nothing', async () => {
     const { dir, dbPath } = casePaths();
     await upgradeWith(dbPath, MIGRATIONS);
