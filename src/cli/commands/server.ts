@@ -45,7 +45,17 @@ export function registerServerCommand(program: Command): void {
         throw error;
       }
       app.logger.info({ config: describeConfig(config) }, 'effective configuration');
-      await app.http.listen({ host: config.server.host, port: config.server.port });
+      try {
+        await app.http.listen({ host: config.server.host, port: config.server.port });
+      } catch (error) {
+        // EADDRINUSE, EACCES, EADDRNOTAVAIL: an operator's mistake, told in one line, not a stack.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === undefined || !code.startsWith('E')) throw error;
+        console.error(`Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}`);
+        await app.close();
+        process.exitCode = 1;
+        return;
+      }
       const stop = async () => {
         await app.close();
         process.exit(0);
