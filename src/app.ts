@@ -21,10 +21,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function openMetadataStore(config: StoreConfig): MetadataStore {
+export function openMetadataStore(config: StoreConfig, options: { readOnly?: boolean } = {}): MetadataStore {
   switch (config.kind) {
     case 'sqlite':
-      return openSqliteMetadataStore({ path: config.path, now: systemClock.now });
+      return openSqliteMetadataStore({ path: config.path, now: systemClock.now, readOnly: options.readOnly });
     default: {
       const unknown: never = config.kind;
       throw new MlflowError('INVALID_STATE', `Unsupported store ${String(unknown)}`);

@@ -3,7 +3,7 @@
  * SQLite files in a temp dir, judged by exit code, output and the file's schema afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,7 +52,7 @@ void describe('plumb db upgrade / db status (real processes)', () => {
       .join('');
     assert.equal(result.stdout, expected);
     assert.match(result.stdout, /create table "experiments"/);
-    assert.deepEqual(snapshot(dbPath), { objects: [], migrations: [] }, '--plan changed the database');
+    assert.equal(existsSync(dbPath), false, '--plan created the database file');
   });
 
   void it('db upgrade --plan on an up-to-date database says so and changes nothing', async () => {

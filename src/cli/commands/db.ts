@@ -1,25 +1,30 @@
 import type { Command } from 'commander';
 import { openMetadataStore } from '../../app.ts';
-import { ConfigError, loadConfig } from '../../config/config.ts';
-import type { MetadataStore } from '../../store/store.ts';
+import { compareReleases } from '../../core/releases.ts';
+import type { MetadataStore, SchemaStatus } from '../../store/store.ts';
+import { PLUMB_VERSION } from '../../version.ts';
+import { loadConfigOrReport } from '../load-config.ts';
 
-async function withStore(uri: string | undefined, work: (store: MetadataStore) => Promise<void>): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env, { backendStoreUri: uri });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
-  }
-  const store = openMetadataStore(config.store);
+async function withStore(
+  options: { backendStoreUri?: string | undefined; readOnly?: boolean },
+  work: (store: MetadataStore) => Promise<void>,
+): Promise<void> {
+  const config = loadConfigOrReport({ backendStoreUri: options.backendStoreUri });
+  if (!config) return;
+  const store = openMetadataStore(config.store, { readOnly: options.readOnly });
   try {
     await work(store);
   } finally {
     await store.close();
+  }
+}
+
+function warnAboutNewerMigrations(status: SchemaStatus): void {
+  const tooNew = status.unknown.filter((m) => compareReleases(m.minServerRelease, PLUMB_VERSION) > 0);
+  for (const m of tooNew) {
+    console.error(
+      `warning: migration ${m.version} (${m.name}) comes from a newer release and needs ≥ ${m.minServerRelease}; this release (${PLUMB_VERSION}) cannot serve this database.`,
+    );
   }
 }
 
@@ -30,8 +35,9 @@ export function registerDbCommands(program: Command): void {
     .option('--backend-store-uri <uri>', 'metadata store (default sqlite:///mlruns.db)')
     .option('--plan', 'print the SQL that would run, and change nothing')
     .action(async (options: { backendStoreUri?: string; plan?: boolean }) => {
-      await withStore(options.backendStoreUri, async (store) => {
+      await withStore({ backendStoreUri: options.backendStoreUri, readOnly: options.plan }, async (store) => {
         const status = await store.schema.status();
+        warnAboutNewerMigrations(status);
         if (status.checksumMismatches.length > 0) {
           for (const m of status.checksumMismatches) {
             console.error(
@@ -58,7 +64,7 @@ export function registerDbCommands(program: Command): void {
     .description('Show applied, pending and unknown migrations')
     .option('--backend-store-uri <uri>', 'metadata store (default sqlite:///mlruns.db)')
     .action(async (options: { backendStoreUri?: string }) => {
-      await withStore(options.backendStoreUri, async (store) => {
+      await withStore({ backendStoreUri: options.backendStoreUri, readOnly: true }, async (store) => {
         const status = await store.schema.status();
         for (const m of status.applied) console.log(`applied  ${m.version} ${m.name} ${m.checksum.slice(0, 12)}`);
         for (const m of status.pending) console.log(`pending  ${m.version} ${m.name}`);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
-import { ConfigError, describeConfig, loadConfig } from '../../config/config.ts';
+import { describeConfig } from '../../config/config.ts';
 import { isMlflowError } from '../../core/errors.ts';
+import { loadConfigOrReport } from '../load-config.ts';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -15,24 +16,15 @@ export function registerServerCommand(program: Command): void {
     .option('-h, --host <host>', 'address to bind (default 127.0.0.1)')
     .option('-p, --port <port>', 'port to listen on (default 5000)')
     .action(async (options: Record<string, string | boolean | undefined>) => {
-      let config;
-      try {
-        config = loadConfig(process.env, {
-          backendStoreUri: options.backendStoreUri as string | undefined,
-          defaultArtifactRoot: options.defaultArtifactRoot as string | undefined,
-          artifactsDestination: options.artifactsDestination as string | undefined,
-          serveArtifacts: options.serveArtifacts as boolean | undefined,
-          host: options.host as string | undefined,
-          port: options.port as string | undefined,
-        });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          console.error(error.message);
-          process.exitCode = 2;
-          return;
-        }
-        throw error;
-      }
+      const config = loadConfigOrReport({
+        backendStoreUri: options.backendStoreUri as string | undefined,
+        defaultArtifactRoot: options.defaultArtifactRoot as string | undefined,
+        artifactsDestination: options.artifactsDestination as string | undefined,
+        serveArtifacts: options.serveArtifacts as boolean | undefined,
+        host: options.host as string | undefined,
+        port: options.port as string | undefined,
+      });
+      if (!config) return;
       let app;
       try {
         app = await createApp(config);

@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { isMlflowError } from '../../core/errors.ts';
 import { openSqlite, sqliteDialect } from '../sqlite/sqlite-dialect.ts';
 import type { AppliedMigration, SchemaStatus } from '../store.ts';
-import { checkCompatibility, compareReleases, Migrator } from './migrator.ts';
+import { compareReleases } from '../../core/releases.ts';
+import { checkCompatibility, Migrator } from './migrator.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Migration } from './migrations/migration.ts';
 

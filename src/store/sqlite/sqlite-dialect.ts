@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
@@ -16,7 +17,7 @@ export const sqliteDialect: SqlDialect = {
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
       return MlflowError.alreadyExists(`Duplicate entry: ${(error as Error).message}`);
     }
-    if (code === 'SQLITE_BUSY') {
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
       return new MlflowError('TEMPORARILY_UNAVAILABLE', 'The database is busy; retry the request.');
     }
     return error;
@@ -66,6 +67,8 @@ export interface SqliteOptions {
   /** File path, or ':memory:'. */
   readonly path: string;
   readonly busyTimeoutMs?: number;
+  /** Inspection only (`db status`, `db upgrade --plan`): never creates the file or changes its journal mode. */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -74,10 +77,16 @@ export interface SqliteOptions {
  * not on a process crash.
  */
 export function openSqlite(options: SqliteOptions): { db: Kysely<Database>; raw: BetterSqlite3.Database } {
-  const raw = new BetterSqlite3(options.path);
+  const inspectMissingFile = options.readOnly && options.path !== ':memory:' && !existsSync(options.path);
+  // A file that does not exist yet reads as the brand-new empty database it would become.
+  const raw = inspectMissingFile
+    ? new BetterSqlite3(':memory:')
+    : new BetterSqlite3(options.path, { readonly: options.readOnly ?? false });
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 30_000}`);
-  if (options.path !== ':memory:') raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = NORMAL');
+  if (!options.readOnly) {
+    if (options.path !== ':memory:') raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+  }
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   return { db, raw };
