@@ -21,8 +21,9 @@ void describe('loadConfig', () => {
       store: { kind: 'sqlite', uri: 'sqlite:///mlruns.db', path: '/srv/plumb/mlruns.db' },
       artifacts: {
         defaultArtifactRoot: 'mlflow-artifacts:/',
-        destination: '/srv/plumb/mlartifacts',
+        destination: { kind: 'local', uri: './mlartifacts', path: '/srv/plumb/mlartifacts' },
         serveArtifacts: true,
+        allowOverwriteFinishedRuns: false,
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },
@@ -55,8 +56,9 @@ void describe('loadConfig', () => {
     });
     assert.deepEqual(config.artifacts, {
       defaultArtifactRoot: 's3://bucket/mlflow',
-      destination: '/var/lib/mlflow/artifacts',
+      destination: { kind: 'local', uri: '/var/lib/mlflow/artifacts', path: '/var/lib/mlflow/artifacts' },
       serveArtifacts: false,
+      allowOverwriteFinishedRuns: false,
     });
     assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080 });
     assert.equal(config.tracking.truncateLongValues, false);
@@ -90,7 +92,7 @@ void describe('loadConfig', () => {
     assert.equal(config.server.port, 6001);
     assert.equal(config.server.host, '0.0.0.0', 'a setting without a flag keeps its environment value');
     assert.equal(config.artifacts.serveArtifacts, false);
-    assert.equal(config.artifacts.destination, '/srv/plumb/arts');
+    assert.deepEqual(config.artifacts.destination, { kind: 'local', uri: 'arts', path: '/srv/plumb/arts' });
     assert.equal(loadConfig(env, { port: 0 }, CWD).server.port, 0);
   });
 
@@ -132,18 +134,60 @@ void describe('loadConfig', () => {
     assert.equal(root('file:///abs/artifacts'), 'file:///abs/artifacts');
   });
 
-  void it('takes a file: URI as the artifacts destination, and reports a remote one this release cannot use', () => {
-    assert.equal(
-      loadConfig({}, { artifactsDestination: 'file:///data/artifacts' }, CWD).artifacts.destination,
-      '/data/artifacts',
-    );
+  void it('takes a file: URI as the artifacts destination, and refuses credentials inside an S3 URI', () => {
+    assert.deepEqual(loadConfig({}, { artifactsDestination: 'file:///data/artifacts' }, CWD).artifacts.destination, {
+      kind: 'local',
+      uri: 'file:///data/artifacts',
+      path: '/data/artifacts',
+    });
     const problems = problemsOf({ MLFLOW_ARTIFACTS_DESTINATION: 's3://AKIAKEY:wJalrSECRET@bucket/artifacts' });
     assert.equal(problems.length, 1);
-    assert.match(
-      problems[0]!,
-      /^MLFLOW_ARTIFACTS_DESTINATION: .*s3:\/\/AKIAKEY:\*\*\*@bucket\/artifacts.*not supported/,
-    );
+    assert.match(problems[0]!, /^MLFLOW_ARTIFACTS_DESTINATION: .*s3:\/\/AKIAKEY:\*\*\*@bucket\/artifacts.*credentials/);
     assert.doesNotMatch(problems[0]!, /wJalrSECRET/);
+  });
+
+  void it("takes s3:// destinations with MLflow's endpoint variable, path-style when an endpoint is set", () => {
+    const env = { MLFLOW_S3_ENDPOINT_URL: 'http://127.0.0.1:7480', AWS_DEFAULT_REGION: 'eu-west-1' };
+    assert.deepEqual(loadConfig(env, { artifactsDestination: 's3://ml-bucket/team/a/' }, CWD).artifacts.destination, {
+      kind: 's3',
+      uri: 's3://ml-bucket/team/a/',
+      bucket: 'ml-bucket',
+      prefix: 'team/a',
+      endpoint: 'http://127.0.0.1:7480',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    });
+    const aws = loadConfig({}, { artifactsDestination: 's3://ml-bucket' }, CWD).artifacts.destination;
+    assert.equal(aws.kind === 's3' && aws.forcePathStyle, false);
+    assert.match(problemsOf({}, { artifactsDestination: 's3://Bad_Bucket/x' })[0]!, /invalid S3 bucket name/);
+  });
+
+  void it('takes wasbs:// and https:// Azure destinations, and needs credentials for them', () => {
+    const env = {
+      AZURE_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0',
+    };
+    for (const uri of [
+      'wasbs://models@acct.blob.core.windows.net/p/q',
+      'https://acct.blob.core.windows.net/models/p/q',
+    ]) {
+      const destination = loadConfig(env, { artifactsDestination: uri }, CWD).artifacts.destination;
+      assert.deepEqual(destination, {
+        kind: 'azure',
+        uri,
+        container: 'models',
+        account: 'acct',
+        prefix: 'p/q',
+        connectionString: env.AZURE_STORAGE_CONNECTION_STRING,
+        accountKey: undefined,
+      });
+    }
+    const config = loadConfig(env, { artifactsDestination: 'wasbs://models@acct.blob.core.windows.net' }, CWD);
+    assert.doesNotMatch(JSON.stringify(describeConfig(config)), /c2VjcmV0/);
+    assert.match(
+      problemsOf({}, { artifactsDestination: 'wasbs://models@acct.blob.core.windows.net/x' })[0]!,
+      /AZURE_STORAGE_CONNECTION_STRING/,
+    );
+    assert.match(problemsOf({}, { artifactsDestination: 'gs://bucket/x' })[0]!, /not a supported artifact store/);
   });
 
   void it('reports every bad setting at once, each under the name it was given by', () => {
@@ -199,8 +243,9 @@ void describe('describeConfig and redactUri', () => {
       store: { kind: 'sqlite', uri: 'sqlite:///mlruns.db', path: '/srv/plumb/mlruns.db' },
       artifacts: {
         defaultArtifactRoot: 'https://user:***@artifacts.example/root',
-        destination: '/srv/plumb/mlartifacts',
+        destination: { kind: 'local', uri: './mlartifacts', path: '/srv/plumb/mlartifacts' },
         serveArtifacts: true,
+        allowOverwriteFinishedRuns: false,
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },

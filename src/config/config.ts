@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { type ArtifactStoreConfig, parseArtifactStoreUri } from './artifact-store-uri.ts';
+
+export type { ArtifactStoreConfig } from './artifact-store-uri.ts';
 
 /**
  * The only reader of process.env. Flags (from the CLI) override environment variables; MLflow's
@@ -21,8 +23,10 @@ export interface ArtifactsConfig {
   /** Root that new experiments' artifact locations are derived from. */
   readonly defaultArtifactRoot: string;
   /** Where the proxied artifact service stores files. */
-  readonly destination: string;
+  readonly destination: ArtifactStoreConfig;
   readonly serveArtifacts: boolean;
+  /** Off by default: artifacts of a finished run are immutable. */
+  readonly allowOverwriteFinishedRuns: boolean;
 }
 
 export interface ServerConfig {
@@ -63,6 +67,12 @@ const Raw = z.object({
   host: z.string().min(1, 'must not be empty'),
   port: z.coerce.number().int('must be an integer').min(0).max(65535),
   truncateLongValues: z.union([z.boolean(), bool]),
+  allowOverwriteFinishedRuns: z.union([z.boolean(), bool]),
+  s3EndpointUrl: z.url('must be an http(s) URL').optional(),
+  s3Region: z.string().min(1).optional(),
+  s3ForcePathStyle: z.union([z.boolean(), bool]).optional(),
+  azureConnectionString: z.string().min(1).optional(),
+  azureAccountKey: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -85,6 +95,12 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   host: { flag: 'host', env: ['MLFLOW_HOST', 'PLUMB_HOST'], fallback: '127.0.0.1' },
   port: { flag: 'port', env: ['MLFLOW_PORT', 'PLUMB_PORT'], fallback: 5000 },
   truncateLongValues: { env: ['MLFLOW_TRUNCATE_LONG_VALUES', 'PLUMB_TRUNCATE_LONG_VALUES'], fallback: true },
+  allowOverwriteFinishedRuns: { env: ['PLUMB_ALLOW_OVERWRITE_FINISHED_RUNS'], fallback: false },
+  s3EndpointUrl: { env: ['MLFLOW_S3_ENDPOINT_URL'] },
+  s3Region: { env: ['AWS_REGION', 'AWS_DEFAULT_REGION'] },
+  s3ForcePathStyle: { env: ['PLUMB_S3_FORCE_PATH_STYLE'] },
+  azureConnectionString: { env: ['AZURE_STORAGE_CONNECTION_STRING'] },
+  azureAccountKey: { env: ['AZURE_STORAGE_ACCESS_KEY'] },
   logLevel: { env: ['PLUMB_LOG_LEVEL'], fallback: 'info' },
 };
 
@@ -137,21 +153,20 @@ function resolveArtifactRoot(root: string, cwd: string): string {
   return URI_SCHEME.test(root) ? root : resolve(cwd, root);
 }
 
-/** Where proxied artifacts are stored: a local path or a file: URI (the only kind this release serves). */
-function parseArtifactsDestination(value: string, cwd: string): string | { problem: string } {
-  if (value.startsWith('file:')) {
-    try {
-      return fileURLToPath(value);
-    } catch {
-      return { problem: `artifacts destination '${redactUri(value)}' is not a valid file: URI` };
-    }
-  }
-  if (SCHEME_AUTHORITY.test(value)) {
-    return {
-      problem: `artifacts destination '${redactUri(value)}' is not supported by this release: use a local path`,
-    };
-  }
-  return resolve(cwd, value);
+/** The raw values remote artifact stores need; invalid ones were reported already and are left out. */
+function artifactStoreEnv(input: Record<string, unknown>): Parameters<typeof parseArtifactStoreUri>[1] {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const flag = (v: unknown) => {
+    const parsed = z.union([z.boolean(), bool]).safeParse(v);
+    return parsed.success ? parsed.data : undefined;
+  };
+  return {
+    s3EndpointUrl: text(input.s3EndpointUrl),
+    s3Region: text(input.s3Region),
+    s3ForcePathStyle: flag(input.s3ForcePathStyle),
+    azureConnectionString: text(input.azureConnectionString),
+    azureAccountKey: text(input.azureAccountKey),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}, cwd = process.cwd()): Config {
@@ -185,12 +200,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   const target = input.artifactsDestination;
   const destination =
     typeof target === 'string' && !invalid.has('artifactsDestination')
-      ? parseArtifactsDestination(target, cwd)
+      ? parseArtifactStoreUri(target, artifactStoreEnv(input), cwd)
       : undefined;
-  if (typeof destination === 'object') {
-    problems.push(`${origin.artifactsDestination ?? 'artifactsDestination'}: ${destination.problem}`);
+  if (typeof destination === 'string') {
+    problems.push(
+      `${origin.artifactsDestination ?? 'artifactsDestination'}: artifacts destination '${redactUri(String(target))}' ${destination}`,
+    );
   }
-  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'string') {
+  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'object') {
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
@@ -201,7 +218,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       : resolve(cwd, 'mlruns');
   return {
     store,
-    artifacts: { defaultArtifactRoot, destination, serveArtifacts: raw.serveArtifacts },
+    artifacts: {
+      defaultArtifactRoot,
+      destination,
+      serveArtifacts: raw.serveArtifacts,
+      allowOverwriteFinishedRuns: raw.allowOverwriteFinishedRuns,
+    },
     server: { host: raw.host, port: raw.port },
     tracking: { truncateLongValues: raw.truncateLongValues },
     logLevel: raw.logLevel,
@@ -215,7 +237,16 @@ export function describeConfig(config: Config): Record<string, unknown> {
     artifacts: {
       ...config.artifacts,
       defaultArtifactRoot: redactUri(config.artifacts.defaultArtifactRoot),
-      destination: redactUri(config.artifacts.destination),
+      destination: {
+        ...config.artifacts.destination,
+        uri: redactUri(config.artifacts.destination.uri),
+        ...('connectionString' in config.artifacts.destination && config.artifacts.destination.connectionString
+          ? { connectionString: '***' }
+          : {}),
+        ...('accountKey' in config.artifacts.destination && config.artifacts.destination.accountKey
+          ? { accountKey: '***' }
+          : {}),
+      },
     },
     server: config.server,
     tracking: config.tracking,
