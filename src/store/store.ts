@@ -14,6 +14,7 @@ import type {
   ViewType,
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
+import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
 
 /**
  * The metadata port. Implementations hold SQL only; the rules (what may be written when) live in
@@ -22,6 +23,7 @@ import type { Filter, OrderBy } from '../search/ast.ts';
  */
 export interface MetadataStore {
   readonly tracking: TrackingStore;
+  readonly artifactManifest: ArtifactManifestStore;
   readonly schema: SchemaControl;
   close(): Promise<void>;
 }

@@ -1,8 +1,12 @@
 import { openMetadataStore } from '../../src/app.ts';
+import { artifactManifestContract } from './artifact-manifest.contract.ts';
 import { trackingStoreContract } from './tracking-store.contract.ts';
 
-trackingStoreContract('sqlite (in memory)', async () => {
+async function openInMemory() {
   const store = openMetadataStore({ kind: 'sqlite', uri: 'sqlite://', path: ':memory:' });
   await store.schema.upgrade();
   return store;
-});
+}
+
+trackingStoreContract('sqlite (in memory)', openInMemory);
+artifactManifestContract('sqlite (in memory)', openInMemory);

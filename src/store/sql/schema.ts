@@ -18,6 +18,7 @@ export interface Database {
   input_tags: { input_uuid: string; name: string; value: string };
   run_outputs: { run_uuid: string; model_id: string; step: number };
   schema_migrations: SchemaMigrationsTable;
+  artifact_manifest: ArtifactManifestTable;
 }
 
 interface KeyValueTable {
@@ -98,4 +99,14 @@ export interface SchemaMigrationsTable {
   checksum: string;
   min_server_release: string;
   applied_at: number;
+}
+
+export interface ArtifactManifestTable {
+  path_hash: string;
+  path: string;
+  run_uuid: string | null;
+  size: number;
+  sha256: string;
+  etag: string;
+  recorded_at: number;
 }

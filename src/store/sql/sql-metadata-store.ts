@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { MetadataStore } from '../store.ts';
+import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { Migrator } from './migrator.ts';
 import type { Database } from './schema.ts';
@@ -14,6 +15,7 @@ export function createSqlMetadataStore(
   const migrator = new Migrator(db, dialect);
   return {
     tracking: new SqlTrackingStore(db, dialect),
+    artifactManifest: new SqlArtifactManifestStore(db, dialect),
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),

@@ -1,5 +1,6 @@
 import type { Migration } from './migration.ts';
 import { trackingSchema } from './0001-tracking.ts';
+import { artifactManifest } from './0002-artifact-manifest.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [trackingSchema];
+export const MIGRATIONS: readonly Migration[] = [trackingSchema, artifactManifest];
