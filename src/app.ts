@@ -3,7 +3,10 @@ import pino, { type Logger } from 'pino';
 import { systemClock } from './core/clock.ts';
 import { MlflowError } from './core/errors.ts';
 import { buildHttpServer } from './api/build-http-server.ts';
-import type { Config, StoreConfig } from './config/config.ts';
+import type { ArtifactStoreConfig, Config, StoreConfig } from './config/config.ts';
+import type { ArtifactRepository } from './artifacts/artifact-repository.ts';
+import { LocalArtifactRepository } from './artifacts/local/local-artifact-repository.ts';
+import { ArtifactService } from './tracking/artifact.service.ts';
 import type { MetadataStore } from './store/store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
@@ -28,6 +31,22 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
     default: {
       const unknown: never = config.kind;
       throw new MlflowError('INVALID_STATE', `Unsupported store ${String(unknown)}`);
+    }
+  }
+}
+
+const ABANDONED_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
+
+export function createArtifactRepository(config: ArtifactStoreConfig): ArtifactRepository {
+  switch (config.kind) {
+    case 'local':
+      return new LocalArtifactRepository(config.path);
+    case 's3':
+    case 'azure':
+      throw new MlflowError('INVALID_STATE', `Artifact store ${config.kind} is being wired`);
+    default: {
+      const unknown: never = config;
+      throw new MlflowError('INVALID_STATE', `Unsupported artifact store ${JSON.stringify(unknown)}`);
     }
   }
 }
@@ -62,7 +81,25 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       logging: new LoggingService({ store: store.tracking, rules }),
       history: new MetricHistoryService({ store: store.tracking }),
     };
-    const http = buildHttpServer({ tracking, logger, version: PLUMB_VERSION });
+    const repository = createArtifactRepository(config.artifacts.destination);
+    // Uploads abandoned by clients that went away more than a day ago; recent ones may still be in flight.
+    void repository.cleanupAbandonedUploads(ABANDONED_UPLOAD_AGE_MS).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not clean up abandoned uploads');
+    });
+    const artifacts = new ArtifactService({
+      repository,
+      manifest: store.artifactManifest,
+      tracking: store.tracking,
+      clock: systemClock,
+      allowOverwriteFinishedRuns: config.artifacts.allowOverwriteFinishedRuns,
+      destinationUri: config.artifacts.destination.uri,
+    });
+    const http = buildHttpServer({
+      tracking,
+      artifacts: { artifacts, serveArtifacts: config.artifacts.serveArtifacts },
+      logger,
+      version: PLUMB_VERSION,
+    });
     return {
       http,
       store,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpServer } from './http-server.ts';
+import { type ArtifactRouteDeps, registerArtifactRoutes } from './routes/artifacts.routes.ts';
 import { registerExperimentRoutes } from './routes/experiments.routes.ts';
 import { registerMetricRoutes } from './routes/metrics.routes.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
@@ -8,6 +9,7 @@ import type { TrackingServices } from './routes/tracking-services.ts';
 
 export interface HttpDeps {
   readonly tracking: TrackingServices;
+  readonly artifacts: ArtifactRouteDeps;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -21,5 +23,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerExperimentRoutes(router, deps.tracking);
   registerRunRoutes(router, deps.tracking);
   registerMetricRoutes(router, deps.tracking);
+  registerArtifactRoutes(app, router, deps.artifacts);
   return app;
 }

@@ -6,13 +6,11 @@
  */
 import type { WireFixture } from './fixtures.ts';
 
-const ARTIFACT_STORE = 'issue 3 "Artifact store"';
 const MODEL_REGISTRY = 'issue 4 "Model registry"';
-type Issue = typeof ARTIFACT_STORE | typeof MODEL_REGISTRY;
+type Issue = typeof MODEL_REGISTRY;
 
 /** Endpoints each issue owns: a prefix when it ends in `/`, else an exact path. */
 const SCOPES: Readonly<Record<Issue, readonly string[]>> = {
-  [ARTIFACT_STORE]: ['/api/2.0/mlflow-artifacts/', '/api/2.0/mlflow/artifacts/list'],
   [MODEL_REGISTRY]: [
     '/api/2.0/mlflow/registered-models/',
     '/api/2.0/mlflow/model-versions/',
@@ -26,16 +24,8 @@ export interface PendingFixture {
 }
 
 export const PENDING: readonly PendingFixture[] = [
-  { fixture: '072-artifact-upload-2.json', issue: ARTIFACT_STORE },
-  { fixture: '073-artifact-upload-dir.json', issue: ARTIFACT_STORE },
-  { fixture: '075-artifact-list-root-2.json', issue: ARTIFACT_STORE },
-  { fixture: '077-artifact-list-subdir-2.json', issue: ARTIFACT_STORE },
   { fixture: '079-artifact-list-subdir-4.json', issue: MODEL_REGISTRY },
-  { fixture: '080-artifact-list-tracking-api.json', issue: ARTIFACT_STORE },
-  { fixture: '082-artifact-download-2.json', issue: ARTIFACT_STORE },
-  { fixture: '083-artifact-download-3.json', issue: ARTIFACT_STORE },
   { fixture: '085-artifact-download-5.json', issue: MODEL_REGISTRY },
-  { fixture: '086-artifact-download-missing-ERROR.json', issue: ARTIFACT_STORE },
   { fixture: '087-rm-create.json', issue: MODEL_REGISTRY },
   { fixture: '088-rm-create-duplicate-ERROR.json', issue: MODEL_REGISTRY },
   { fixture: '089-rm-get.json', issue: MODEL_REGISTRY },

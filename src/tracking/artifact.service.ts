@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import type { ArtifactRepository, CompletedPart, FileInfo } from '../artifacts/artifact-repository.ts';
+import { type ArtifactPath, parseArtifactPath } from '../core/artifact-path.ts';
+import type { Clock } from '../core/clock.ts';
+import type { RunInfo } from '../core/entities.ts';
+import { MlflowError } from '../core/errors.ts';
+import type { ArtifactManifestStore, ManifestEntry } from '../store/artifact-manifest-store.ts';
+import type { TrackingStore } from '../store/store.ts';
+import { runArtifactPathOf, runIdOfArtifactPath } from './artifact-locations.ts';
+
+export interface ArtifactServiceDeps {
+  readonly repository: ArtifactRepository;
+  readonly manifest: ArtifactManifestStore;
+  readonly tracking: TrackingStore;
+  readonly clock: Clock;
+  readonly allowOverwriteFinishedRuns: boolean;
+  /** The store's own URI (e.g. `s3://bucket/prefix`): run artifact URIs under it are served too. */
+  readonly destinationUri: string;
+}
+
+const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+/** Counts and hashes a stream on its way through; fails it when the byte count is not the announced one. */
+class Digesting extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+
+  constructor(private readonly expectedSize?: number) {
+    super();
+  }
+
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null, data?: Buffer) => void,
+  ) {
+    this.size += chunk.length;
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: (error?: Error | null) => void) {
+    if (this.expectedSize !== undefined && this.size !== this.expectedSize) {
+      callback(
+        MlflowError.invalidParameter(`The upload ended after ${this.size} of ${this.expectedSize} announced bytes`),
+      );
+    } else callback();
+  }
+}
+
+function digestOf(body: Readable, expectedSize?: number): Digesting {
+  const digesting = new Digesting(expectedSize);
+  body.on('error', (error) => digesting.destroy(error));
+  return body.pipe(digesting);
+}
+
+/**
+ * The proxied artifact service: every completed upload is recorded in the manifest with its size
+ * and sha256; finished runs' artifacts are immutable unless the operator opted out; downloads can
+ * be verified against the manifest.
+ */
+export class ArtifactService {
+  constructor(private readonly deps: ArtifactServiceDeps) {}
+
+  get supportsMultipart(): boolean {
+    return this.deps.repository.capabilities.multipartUpload;
+  }
+
+  async upload(
+    path: ArtifactPath,
+    body: Readable,
+    options: { contentLength?: number; signal?: AbortSignal } = {},
+  ): Promise<ManifestEntry> {
+    const runId = await this.checkWritable(path);
+    const digesting = digestOf(body, options.contentLength);
+    const info = await this.deps.repository.put(path, digesting, options);
+    return this.record(path, runId, info.size, digesting.hash.digest('hex'), info.etag);
+  }
+
+  async download(
+    path: ArtifactPath,
+    options: { verify?: boolean } = {},
+  ): Promise<{ body: Readable; size: number; entry?: ManifestEntry | undefined }> {
+    const entry = await this.deps.manifest.get(path);
+    if (options.verify) await this.verify(path, entry);
+    const { body, info } = await this.deps.repository.get(path);
+    // A manifest entry describes this object only if the storage still holds that same version.
+    const current = entry && entry.etag === info.etag && entry.size === info.size ? entry : undefined;
+    return { body, size: info.size, entry: current };
+  }
+
+  /** Reads the object once and compares it with the manifest; a mismatch is DATA_LOSS, not silent data. */
+  private async verify(path: ArtifactPath, entry: ManifestEntry | undefined): Promise<void> {
+    if (!entry) {
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Artifact '${path}' has no manifest record to verify against`);
+    }
+    const { body } = await this.deps.repository.get(path);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const sha256 = hash.digest('hex');
+    if (size !== entry.size || sha256 !== entry.sha256) {
+      throw new MlflowError(
+        'DATA_LOSS',
+        `Artifact '${path}' does not match its manifest record: stored ${size} bytes with sha256 ${sha256}, recorded ${entry.size} bytes with sha256 ${entry.sha256}`,
+      );
+    }
+  }
+
+  /** Every immediate child of `path`; a file or a missing path has none. */
+  async list(path: ArtifactPath): Promise<FileInfo[]> {
+    const files: FileInfo[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.deps.repository.list(path, { pageToken });
+      files.push(...page.files);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return files;
+  }
+
+  async delete(path: ArtifactPath): Promise<void> {
+    await this.checkWritable(path);
+    await this.deps.repository.delete(path);
+    await this.deps.manifest.deleteUnder(path);
+  }
+
+  async createMultipartUpload(path: ArtifactPath): Promise<string> {
+    this.requireMultipart();
+    await this.checkWritable(path);
+    return this.deps.repository.createMultipartUpload(path);
+  }
+
+  async uploadPart(
+    path: ArtifactPath,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    options: { contentLength?: number; signal?: AbortSignal } = {},
+  ): Promise<string> {
+    this.requireMultipart();
+    return this.deps.repository.uploadPart(path, uploadId, partNumber, digestOf(body, options.contentLength), options);
+  }
+
+  async completeMultipartUpload(
+    path: ArtifactPath,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+  ): Promise<ManifestEntry> {
+    this.requireMultipart();
+    const runId = await this.checkWritable(path);
+    const info = await this.deps.repository.completeMultipartUpload(path, uploadId, parts);
+    // Parts may arrive in any order and in parallel: the object's digest is only known once whole.
+    const { body } = await this.deps.repository.get(path);
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk as Buffer);
+    return this.record(path, runId, info.size, hash.digest('hex'), info.etag);
+  }
+
+  async abortMultipartUpload(path: ArtifactPath, uploadId: string): Promise<void> {
+    this.requireMultipart();
+    await this.deps.repository.abortMultipartUpload(path, uploadId);
+  }
+
+  /**
+   * The tracking API's artifacts/list: entries relative to the run's artifact root. Only runs
+   * whose artifact URI this server stores can be listed: the server never reads an arbitrary URI.
+   */
+  async listRunArtifacts(
+    runId: string,
+    path: string | undefined,
+  ): Promise<{ rootUri: string; files: { path: string; isDir: boolean; size?: number | undefined }[] }> {
+    const info = await this.requireRun(runId);
+    const root = this.requireServedRoot(info);
+    const relative = path ? parseArtifactPath(path) : undefined;
+    const listed = await this.list(relative ? parseArtifactPath(`${root}/${relative}`) : root);
+    const files = listed.map((f) => ({ path: f.path.slice(root.length + 1), isDir: f.isDir, size: f.size }));
+    return { rootUri: info.artifactUri, files };
+  }
+
+  /** Where a run's artifacts live in this server's store; refused when elsewhere. */
+  async runRoot(runId: string): Promise<ArtifactPath> {
+    return this.requireServedRoot(await this.requireRun(runId));
+  }
+
+  private async requireRun(runId: string): Promise<RunInfo> {
+    const info = await this.deps.tracking.getRunInfo(runId);
+    if (!info) throw MlflowError.notFound(`Run with id=${runId} not found`);
+    return info;
+  }
+
+  private requireServedRoot(info: RunInfo): ArtifactPath {
+    const root = runArtifactPathOf(info.artifactUri, this.deps.destinationUri);
+    if (root === undefined) {
+      throw MlflowError.invalidParameter(
+        `The artifacts of run ${info.runId} are at '${info.artifactUri}', which this server does not store; read them from that location directly.`,
+      );
+    }
+    return root;
+  }
+
+  private requireMultipart(): void {
+    if (!this.supportsMultipart) {
+      throw new MlflowError('NOT_IMPLEMENTED', 'This artifact store does not support multipart uploads');
+    }
+  }
+
+  /** Returns the run the path belongs to; refuses to change an existing artifact of a finished run. */
+  private async checkWritable(path: ArtifactPath): Promise<string | undefined> {
+    const runId = runIdOfArtifactPath(path);
+    if (runId === undefined || this.deps.allowOverwriteFinishedRuns) return runId;
+    const info = await this.deps.tracking.getRunInfo(runId);
+    if (!info || !TERMINAL.has(info.status)) return runId;
+    const existing =
+      (await this.deps.repository.stat(path)) ?? (await this.deps.manifest.listUnder(path, 1)).at(0) ?? undefined;
+    if (existing) {
+      throw new MlflowError(
+        'RESOURCE_CONFLICT',
+        `Artifact '${path}' of run ${runId} already exists and the run is ${info.status}: artifacts of a finished run are immutable. Log under a new path, or start the server with PLUMB_ALLOW_OVERWRITE_FINISHED_RUNS=true.`,
+      );
+    }
+    return runId;
+  }
+
+  private async record(
+    path: ArtifactPath,
+    runId: string | undefined,
+    size: number,
+    sha256: string,
+    etag: string,
+  ): Promise<ManifestEntry> {
+    const entry: ManifestEntry = { path, runId, size, sha256, etag, recordedAt: this.deps.clock.now() };
+    await this.deps.manifest.record(entry);
+    return entry;
+  }
+}
