@@ -52,7 +52,7 @@ const unparsable = (clause: string) =>
  * MLflow accepts a clause that sqlparse reads as one identifier, optionally followed by one more
  * word, and then splits it shell-style (backticks read as double quotes) into key and direction.
  */
-function splitDirection(clause: string): { text: string; ascending: boolean } {
+export function splitDirection(clause: string): { text: string; ascending: boolean } {
   const tokens = tokenize(clause);
   const [first, second] = tokens;
   const shapeOk =

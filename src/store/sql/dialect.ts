@@ -1,4 +1,12 @@
-import type { ColumnDataType, ColumnDefinitionBuilder, Expression, InsertQueryBuilder, Kysely, SqlBool } from 'kysely';
+import type {
+  ColumnDataType,
+  ColumnDefinitionBuilder,
+  Expression,
+  InsertQueryBuilder,
+  Kysely,
+  SelectQueryBuilder,
+  SqlBool,
+} from 'kysely';
 
 /**
  * What differs between SQLite, PostgreSQL and MySQL, and nothing more: the shared queries in this
@@ -27,6 +35,13 @@ export interface SqlDialect {
    * SQLite's and MySQL's LIKE are not by default.
    */
   likeMatch(value: Expression<string>, pattern: string, caseSensitive: boolean): Expression<SqlBool>;
+  /**
+   * Makes a SELECT lock the rows it reads until the transaction ends (PostgreSQL and MySQL:
+   * `FOR UPDATE`). SQLite returns the query unchanged: `transaction()` already holds the database
+   * write lock from BEGIN IMMEDIATE on, which serialises every writer.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+  lockRowsForUpdate<Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
 }

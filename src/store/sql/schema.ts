@@ -19,6 +19,12 @@ export interface Database {
   run_outputs: { run_uuid: string; model_id: string; step: number };
   schema_migrations: SchemaMigrationsTable;
   artifact_manifest: ArtifactManifestTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: KeyValueTable & { registered_model_id: number };
+  model_versions: ModelVersionsTable;
+  model_version_tags: KeyValueTable & { registered_model_id: number; version: number };
+  registered_model_aliases: { registered_model_id: number; alias: string; version: number };
+  registry_events: RegistryEventsTable;
 }
 
 interface KeyValueTable {
@@ -109,4 +115,51 @@ export interface ArtifactManifestTable {
   sha256: string;
   etag: string;
   recorded_at: number;
+}
+
+/** Registry tables (migration 3). Models are keyed by a surrogate id, so a rename touches one row. */
+export interface RegisteredModelsTable {
+  id: Generated<number>;
+  name: string;
+  /** The name percent-decoded until stable; unique (see modelNameKey). */
+  name_key: string;
+  description: string | null;
+  creation_time: number;
+  last_updated_time: number;
+  revision: number;
+  next_version: number;
+}
+
+export interface ModelVersionsTable {
+  /** Monotonic insertion order: page tokens use it as a snapshot watermark. */
+  seq: Generated<number>;
+  registered_model_id: number;
+  version: number;
+  creation_time: number;
+  last_updated_time: number;
+  description: string | null;
+  user_id: string | null;
+  current_stage: string;
+  source: string | null;
+  storage_location: string | null;
+  run_id: string | null;
+  run_link: string | null;
+  status: string;
+  status_message: string | null;
+  /** The MLflow 3 logged model this version was registered from. */
+  model_id: string | null;
+}
+
+export interface RegistryEventsTable {
+  id: Generated<number>;
+  /** No foreign key: a deleted model's history stays readable. */
+  registered_model_id: number;
+  model_name: string;
+  version: number | null;
+  kind: string;
+  before_json: string | null;
+  after_json: string | null;
+  actor: string | null;
+  revision: number;
+  event_time: number;
 }

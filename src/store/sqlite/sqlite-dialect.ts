@@ -28,6 +28,7 @@ export const sqliteDialect: SqlDialect = {
     const glob = likeToGlob(pattern);
     return caseSensitive ? sql<SqlBool>`${value} GLOB ${glob}` : sql<SqlBool>`lower(${value}) GLOB lower(${glob})`;
   },
+  lockRowsForUpdate: (query) => query,
   maxBoundParameters: 32766,
 };
 
