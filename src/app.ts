@@ -7,6 +7,7 @@ import type { ArtifactStoreConfig, Config, StoreConfig } from './config/config.t
 import type { ArtifactRepository } from './artifacts/artifact-repository.ts';
 import { LocalArtifactRepository } from './artifacts/local/local-artifact-repository.ts';
 import { ArtifactService } from './tracking/artifact.service.ts';
+import { RunSnapshotService } from './tracking/run-snapshot.service.ts';
 import type { MetadataStore } from './store/store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
@@ -21,6 +22,7 @@ export interface App {
   readonly http: FastifyInstance;
   readonly store: MetadataStore;
   readonly logger: Logger;
+  readonly snapshots: RunSnapshotService;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,11 @@ export function createArtifactRepository(config: ArtifactStoreConfig): ArtifactR
   }
 }
 
+/** The URI run artifact locations under the store start with: a local store by its absolute path. */
+function destinationUriOf(config: ArtifactStoreConfig): string {
+  return config.kind === 'local' ? config.path : config.uri;
+}
+
 /**
  * Brings the schema to a state this release can run on: a brand-new empty database is created;
  * anything else must already be at a compatible version (`plumb db upgrade` moves it there).
@@ -75,28 +82,35 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const rules = { truncateLongValues: config.tracking.truncateLongValues };
     const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
     await experiments.ensureDefaultExperiment();
-    const tracking = {
-      experiments,
-      runs: new RunService({ ...deps, rules }),
-      logging: new LoggingService({ store: store.tracking, rules }),
-      history: new MetricHistoryService({ store: store.tracking }),
-    };
     const repository = createArtifactRepository(config.artifacts.destination);
     // Uploads abandoned by clients that went away more than a day ago; recent ones may still be in flight.
     void repository.cleanupAbandonedUploads(ABANDONED_UPLOAD_AGE_MS).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not clean up abandoned uploads');
     });
+    const snapshots = new RunSnapshotService({
+      tracking: store.tracking,
+      repository,
+      destinationUri: destinationUriOf(config.artifacts.destination),
+      clock: systemClock,
+      logger,
+    });
+    const tracking = {
+      experiments,
+      runs: new RunService({ ...deps, rules, onRunEnded: (runId) => snapshots.schedule(runId) }),
+      logging: new LoggingService({ store: store.tracking, rules }),
+      history: new MetricHistoryService({ store: store.tracking }),
+    };
     const artifacts = new ArtifactService({
       repository,
       manifest: store.artifactManifest,
       tracking: store.tracking,
       clock: systemClock,
       allowOverwriteFinishedRuns: config.artifacts.allowOverwriteFinishedRuns,
-      destinationUri: config.artifacts.destination.uri,
+      destinationUri: destinationUriOf(config.artifacts.destination),
     });
     const http = buildHttpServer({
       tracking,
-      artifacts: { artifacts, serveArtifacts: config.artifacts.serveArtifacts },
+      artifacts: { artifacts, snapshots, serveArtifacts: config.artifacts.serveArtifacts },
       logger,
       version: PLUMB_VERSION,
     });
@@ -104,8 +118,10 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       http,
       store,
       logger,
+      snapshots,
       async close() {
         await http.close();
+        await snapshots.flush();
         await store.close();
       },
     };

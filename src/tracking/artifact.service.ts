@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ArtifactRepository, CompletedPart, FileInfo } from '../artifacts/artifact-repository.ts';
 import { type ArtifactPath, parseArtifactPath } from '../core/artifact-path.ts';
 import type { Clock } from '../core/clock.ts';
@@ -8,6 +8,7 @@ import { MlflowError } from '../core/errors.ts';
 import type { ArtifactManifestStore, ManifestEntry } from '../store/artifact-manifest-store.ts';
 import type { TrackingStore } from '../store/store.ts';
 import { runArtifactPathOf, runIdOfArtifactPath } from './artifact-locations.ts';
+import { digestOf } from './digesting-stream.ts';
 
 export interface ArtifactServiceDeps {
   readonly repository: ArtifactRepository;
@@ -20,40 +21,6 @@ export interface ArtifactServiceDeps {
 }
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
-
-/** Counts and hashes a stream on its way through; fails it when the byte count is not the announced one. */
-class Digesting extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
-
-  constructor(private readonly expectedSize?: number) {
-    super();
-  }
-
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (error?: Error | null, data?: Buffer) => void,
-  ) {
-    this.size += chunk.length;
-    this.hash.update(chunk);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: (error?: Error | null) => void) {
-    if (this.expectedSize !== undefined && this.size !== this.expectedSize) {
-      callback(
-        MlflowError.invalidParameter(`The upload ended after ${this.size} of ${this.expectedSize} announced bytes`),
-      );
-    } else callback();
-  }
-}
-
-function digestOf(body: Readable, expectedSize?: number): Digesting {
-  const digesting = new Digesting(expectedSize);
-  body.on('error', (error) => digesting.destroy(error));
-  return body.pipe(digesting);
-}
 
 /**
  * The proxied artifact service: every completed upload is recorded in the manifest with its size

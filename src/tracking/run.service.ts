@@ -23,7 +23,11 @@ export interface RunServiceDeps {
   readonly store: TrackingStore;
   readonly clock: Clock;
   readonly rules: ValueRules;
+  /** Called after a run's move to a terminal status has committed (run snapshots hang off it). */
+  readonly onRunEnded?: ((runId: string) => void) | undefined;
 }
+
+const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
 export interface CreateRunInput {
   readonly experimentId?: string | undefined;
@@ -87,11 +91,13 @@ export class RunService {
     runId: string,
     patch: { status?: RunStatus | undefined; endTime?: number | undefined; runName?: string | undefined },
   ): Promise<RunInfo> {
-    return this.deps.store.write(async (tx) => {
+    const info = await this.deps.store.write(async (tx) => {
       await requireActiveRun(tx, runId);
       await tx.updateRunInfo(runId, { status: patch.status, endTime: patch.endTime, name: patch.runName || undefined });
       return (await tx.getRunInfo(runId))!;
     });
+    if (patch.status !== undefined && TERMINAL_STATUSES.has(patch.status)) this.deps.onRunEnded?.(runId);
+    return info;
   }
 
   async delete(runId: string): Promise<void> {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ARTIFACT_ROOT, type ArtifactPath, baseName, parseArtifactPath } from '../../core/artifact-path.ts';
 import { MlflowError } from '../../core/errors.ts';
 import type { ArtifactService } from '../../tracking/artifact.service.ts';
+import type { RunSnapshotService } from '../../tracking/run-snapshot.service.ts';
 import type { Router } from '../http-server.ts';
 import { listResponse } from '../mappers.ts';
 import { parseMessage, required, wire } from '../wire.ts';
@@ -24,6 +25,7 @@ const ACTIVE_CONTENT = new Set([
 
 export interface ArtifactRouteDeps {
   readonly artifacts: ArtifactService;
+  readonly snapshots: RunSnapshotService;
   readonly serveArtifacts: boolean;
 }
 
@@ -217,6 +219,21 @@ export function registerArtifactRoutes(app: FastifyInstance, router: Router, dep
       return { root_uri: listing.rootUri, ...listResponse('files', listing.files.map(toWireFile)) };
     },
   });
+
+  // Plumb's own: write a run's snapshot now (it is written by itself when the run ends).
+  for (const prefix of ['/api/2.0/plumb', '/ajax-api/2.0/plumb']) {
+    app.post(`${prefix}/runs/snapshot`, async (request) => {
+      const message = parseMessage(z.object({ run_id: wire.string().optional() }), request.body);
+      const dir = await deps.snapshots.write(required(message.run_id, 'run_id'));
+      if (dir === undefined) {
+        throw MlflowError.invalidParameter(
+          "The run's artifacts are not stored by this server: no snapshot can be written",
+        );
+      }
+      return { path: dir };
+    });
+    router.remember(`${prefix}/runs/snapshot`, ['POST']);
+  }
 
   for (const prefix of ['', '/ajax-api/2.0/mlflow']) {
     app.get(`${prefix}/get-artifact`, async (request, reply) => {
