@@ -15,6 +15,7 @@ import type {
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
+import type { RegistryStore } from './registry-store.ts';
 
 /**
  * The metadata port. Implementations hold SQL only; the rules (what may be written when) live in
@@ -24,6 +25,7 @@ import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
 export interface MetadataStore {
   readonly tracking: TrackingStore;
   readonly artifactManifest: ArtifactManifestStore;
+  readonly registry: RegistryStore;
   readonly schema: SchemaControl;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { Migrator } from './migrator.ts';
 import type { Database } from './schema.ts';
+import { SqlRegistryStore } from './sql-registry-store.ts';
 import { SqlTrackingStore } from './sql-tracking-store.ts';
 
 /** The metadata port over one SQL database; dialect folders only open the connection. */
@@ -16,6 +17,7 @@ export function createSqlMetadataStore(
   return {
     tracking: new SqlTrackingStore(db, dialect),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
+    registry: new SqlRegistryStore(db, dialect),
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),
