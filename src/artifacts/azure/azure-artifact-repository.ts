@@ -272,18 +272,19 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
     const what = `Upload '${uploadId}' of '${path}'`;
     const ordered = orderParts(parts);
     const blob = this.blob(path);
+    const foreign = ordered.find((part) => part.etag !== partBlockId(uploadId, part.partNumber));
     try {
       if ((await this.markers.target(uploadId)) !== path) {
-        const done = await committedAs(blob, ordered);
+        const done = foreign ? undefined : await committedAs(blob, ordered);
         if (done) return done;
         throw MlflowError.notFound(`${what} does not exist`);
       }
-      const staged = await uncommittedBlocks(blob);
-      for (const part of ordered) {
-        if (part.etag !== partBlockId(uploadId, part.partNumber)) {
-          throw MlflowError.invalidParameter(`${what}: part ${part.partNumber} has the etag of another part or upload`);
-        }
+      if (foreign) {
+        throw MlflowError.invalidParameter(
+          `${what}: part ${foreign.partNumber} has the etag of another part or upload`,
+        );
       }
+      const staged = await uncommittedBlocks(blob);
       const missing = ordered.filter((part) => !staged.has(part.etag)).map((part) => part.partNumber);
       if (missing.length > 0) {
         throw MlflowError.invalidParameter(

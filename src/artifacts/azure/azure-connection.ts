@@ -84,7 +84,10 @@ function fromConnectionString(options: AzureArtifactOptions, connectionString: s
   if (options.account !== undefined && options.account !== service.accountName) {
     throw invalid(`the connection string is for account '${service.accountName}', not '${options.account}'`);
   }
-  if (options.endpoint !== undefined && publicBase(parseEndpoint(options.endpoint)) !== publicBase(new URL(service.url))) {
+  if (
+    options.endpoint !== undefined &&
+    publicBase(parseEndpoint(options.endpoint)) !== publicBase(new URL(service.url))
+  ) {
     throw invalid('the endpoint differs from the one in the connection string');
   }
   return service;

@@ -84,7 +84,9 @@ export async function uploadInBlocks(
       }
     }
     if (options.contentLength !== undefined && options.contentLength !== size) {
-      throw MlflowError.invalidParameter(`${what}: received ${size} bytes, but ${options.contentLength} were announced`);
+      throw MlflowError.invalidParameter(
+        `${what}: received ${size} bytes, but ${options.contentLength} were announced`,
+      );
     }
     if (blockIds.length === 0) {
       const whole = Buffer.concat(pending);
@@ -154,11 +156,13 @@ export async function stageBlockFromStream(
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > contentLength) callback(MlflowError.invalidParameter(`${what}: more than ${contentLength} bytes sent`));
+      if (seen > contentLength)
+        callback(MlflowError.invalidParameter(`${what}: more than ${contentLength} bytes sent`));
       else callback(null, chunk);
     },
     flush(callback) {
-      if (seen < contentLength) callback(MlflowError.invalidParameter(`${what}: ${seen} of ${contentLength} bytes sent`));
+      if (seen < contentLength)
+        callback(MlflowError.invalidParameter(`${what}: ${seen} of ${contentLength} bytes sent`));
       else callback();
     },
   });
