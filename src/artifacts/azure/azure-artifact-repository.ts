@@ -170,7 +170,8 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
   async list(path: ArtifactPath, options: { pageToken?: string; maxResults?: number } = {}): Promise<ListPage> {
     this.check(path);
     const prefix = this.dirPrefix(path);
-    const maxPageSize = Math.min(Math.max(Math.trunc(options.maxResults ?? DEFAULT_PAGE), 1), MAX_PAGE);
+    const requested = Number.isFinite(options.maxResults) ? Math.trunc(options.maxResults as number) : DEFAULT_PAGE;
+    const maxPageSize = Math.min(Math.max(requested, 1), MAX_PAGE);
     let page: ContainerListBlobHierarchySegmentResponse | undefined;
     try {
       const pages = this.container
