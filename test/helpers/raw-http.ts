@@ -89,18 +89,32 @@ export async function rawRequest(
   baseUrl: string,
   method: string,
   target: string,
-  options: { headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number } = {},
+  options: { headers?: Record<string, string>; body?: Buffer | string; chunked?: boolean; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
-  const body = options.body === undefined ? undefined : Buffer.from(options.body);
+  let body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers = { ...options.headers };
   if (body !== undefined) {
-    headers['Content-Length'] ??= String(body.length);
     headers['Content-Type'] ??= 'application/octet-stream';
+    if (options.chunked) {
+      headers['Transfer-Encoding'] = 'chunked';
+      body = chunked(body);
+    } else headers['Content-Length'] ??= String(body.length);
   }
   const socket = await openRequest(baseUrl, method, target, headers);
   const response = readResponse(socket, options.timeoutMs);
   if (body !== undefined && body.length > 0) socket.write(body);
   return response;
+}
+
+/** `bytes` in chunked transfer coding, 64 KiB a chunk, with the closing empty chunk. */
+export function chunked(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 65_536) {
+    const chunk = bytes.subarray(at, at + 65_536);
+    parts.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n'));
+  return Buffer.concat(parts);
 }
 
 /** Writes `bytes` and resolves once they are handed to the kernel. */
