@@ -55,9 +55,10 @@ async function forEachLimited<T>(items: readonly T[], limit: number, run: (item:
  * makes ids live and ageable, for abort and cleanup.
  *
  * Azure has no directories: a "directory" is the set of blobs sharing a name prefix, so one
- * exists exactly while some blob lies below it, and a name may be both a file and a directory
- * (both are listed) when other tools wrote it so. Listing order is Azure's: by name, where a
- * directory sorts as `name/`.
+ * exists exactly while some blob lies below it. Unlike on disk, `a` and `a/b` may both be files
+ * (puts do not check, as that would cost a request per path segment and still race); a listing
+ * then shows `a` twice, as a file and as a directory. Listing order is Azure's: by name, where a
+ * directory sorts as `name/` (so `a-b.txt` comes before the directory `a`).
  */
 export class AzureBlobArtifactRepository implements ArtifactRepository {
   readonly capabilities = { multipartUpload: true };
