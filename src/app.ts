@@ -16,6 +16,10 @@ import { LoggingService } from './tracking/logging.service.ts';
 import { MetricHistoryService } from './tracking/metric-history.service.ts';
 import { RunService } from './tracking/run.service.ts';
 import { PLUMB_VERSION } from './version.ts';
+import { ModelAliasService } from './registry/model-alias.service.ts';
+import { ModelVersionService } from './registry/model-version.service.ts';
+import { RegisteredModelService } from './registry/registered-model.service.ts';
+import { RegistryEventService } from './registry/registry-events.ts';
 
 /** COMPOSITION ROOT: the only module that knows which implementations exist. */
 export interface App {
@@ -108,8 +112,16 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       allowOverwriteFinishedRuns: config.artifacts.allowOverwriteFinishedRuns,
       destinationUri: destinationUriOf(config.artifacts.destination),
     });
+    const registryDeps = { store: store.registry, clock: systemClock };
+    const registry = {
+      models: new RegisteredModelService(registryDeps),
+      versions: new ModelVersionService({ ...registryDeps, getRunInfo: (runId) => store.tracking.getRunInfo(runId) }),
+      aliases: new ModelAliasService(registryDeps),
+      events: new RegistryEventService({ store: store.registry }),
+    };
     const http = buildHttpServer({
       tracking,
+      registry,
       artifacts: { artifacts, snapshots, serveArtifacts: config.artifacts.serveArtifacts },
       logger,
       version: PLUMB_VERSION,

@@ -4,11 +4,14 @@ import { createHttpServer } from './http-server.ts';
 import { type ArtifactRouteDeps, registerArtifactRoutes } from './routes/artifacts.routes.ts';
 import { registerExperimentRoutes } from './routes/experiments.routes.ts';
 import { registerMetricRoutes } from './routes/metrics.routes.ts';
+import { registerRegistryRoutes } from './routes/registry.routes.ts';
+import type { RegistryServices } from './routes/registry-services.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
 import type { TrackingServices } from './routes/tracking-services.ts';
 
 export interface HttpDeps {
   readonly tracking: TrackingServices;
+  readonly registry: RegistryServices;
   readonly artifacts: ArtifactRouteDeps;
   readonly logger: Logger;
   readonly version: string;
@@ -23,6 +26,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerExperimentRoutes(router, deps.tracking);
   registerRunRoutes(router, deps.tracking);
   registerMetricRoutes(router, deps.tracking);
+  registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
   return app;
 }

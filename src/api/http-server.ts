@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { z } from 'zod';
 import { MlflowError } from '../core/errors.ts';
 import { installErrorHandler } from './error-handler.ts';
@@ -21,7 +27,8 @@ export interface EndpointSpec<S extends z.ZodType> {
   /** Path after `/api/2.0/mlflow`, e.g. `/runs/create`. */
   readonly path: string;
   readonly schema: S;
-  handler(message: z.infer<S>, request: FastifyRequest): Promise<unknown>;
+  /** `reply` is for response headers (ETag); the returned value is the JSON body. */
+  handler(message: z.infer<S>, request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
 /** Tracks registered paths so a known path with the wrong method answers 405, not 404. */
@@ -38,9 +45,9 @@ export class Router {
       this.app.route({
         method: [...spec.methods],
         url,
-        handler: async (request) => {
+        handler: async (request, reply) => {
           const input = request.method === 'GET' ? request.query : jsonBody(request);
-          return spec.handler(parseMessage(spec.schema, input), request);
+          return spec.handler(parseMessage(spec.schema, input), request, reply);
         },
       });
     }

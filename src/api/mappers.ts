@@ -4,9 +4,9 @@ import type { DatasetSummary, Experiment, Metric, MetricWithRunId, Run, RunInfo,
  * Entity → wire JSON, in MLflow's shape: snake_case proto field names, int64 as JSON numbers,
  * fields without a value omitted, empty lists omitted, NaN/±Infinity as proto-JSON strings.
  */
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function compact(object: Json): Json {
+export function compact(object: Json): Json {
   const out: Json = {};
   for (const [key, value] of Object.entries(object)) {
     if (value === undefined || value === null) continue;

@@ -38,9 +38,20 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
  * Malformed escapes stay as written; invalid UTF-8 decodes to U+FFFD, as Python's unquote does.
  */
 export function modelNameKey(name: string): string {
-  let current = name;
+  return decodeUntilStable(name, false);
+}
+
+/** One pass of Python's unquote (or unquote_plus, which also reads `+` as a space). */
+export function percentDecode(text: string, plus: boolean): string {
+  const spaced = plus ? text.replaceAll('+', ' ') : text;
+  return spaced.replace(PERCENT_RUN, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
+}
+
+/** Decodes until a pass changes nothing; each pass that changes something shortens the text, so this ends. */
+export function decodeUntilStable(text: string, plus: boolean): string {
+  let current = text;
   for (;;) {
-    const next = current.replace(PERCENT_RUN, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
+    const next = percentDecode(current, plus);
     if (next === current) return current;
     current = next;
   }
