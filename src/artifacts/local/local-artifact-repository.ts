@@ -11,6 +11,8 @@ import type { ArtifactRepository, CompletedPart, FileInfo, ListPage, ObjectInfo 
 /** Uploads in progress live here, inside the root so that the final rename never crosses filesystems. */
 const WORK_DIR = '.plumb-uploads';
 const DEFAULT_PAGE = 1000;
+/** Larger writes than the stream default (16 KiB): several times the throughput for big artifacts. */
+const WRITE_BUFFER = 1024 * 1024;
 
 function notFound(path: string): MlflowError {
   return MlflowError.notFound(`Artifact '${path}' does not exist`);
@@ -89,7 +91,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
       },
     });
     try {
-      await pipeline(body, counter, createWriteStream(file), { signal });
+      await pipeline(body, counter, createWriteStream(file, { highWaterMark: WRITE_BUFFER }), { signal });
       const handle = await open(file, 'r+');
       try {
         await handle.sync();
@@ -144,7 +146,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
       throw error;
     }
     if (!info.isFile()) throw notFound(path);
-    const body = createReadStream(target);
+    const body = createReadStream(target, { highWaterMark: WRITE_BUFFER });
     return { body, info: { size: info.size, etag: etagOf(info.size, info.mtimeMs) } };
   }
 
