@@ -43,12 +43,22 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
 
 const ABANDONED_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
 
-export function createArtifactRepository(config: ArtifactStoreConfig): ArtifactRepository {
+/** Builds the artifact backend; remote SDKs load only when configured, which keeps a local server small. */
+export async function createArtifactRepository(config: ArtifactStoreConfig): Promise<ArtifactRepository> {
   switch (config.kind) {
     case 'local':
       return new LocalArtifactRepository(config.path);
+    case 'azure': {
+      const { createAzureArtifactRepository } = await import('./artifacts/azure/azure-artifact-repository.ts');
+      return createAzureArtifactRepository({
+        container: config.container,
+        prefix: config.prefix,
+        account: config.account,
+        connectionString: config.connectionString,
+        accountKey: config.accountKey,
+      });
+    }
     case 's3':
-    case 'azure':
       throw new MlflowError('INVALID_STATE', `Artifact store ${config.kind} is being wired`);
     default: {
       const unknown: never = config;
@@ -86,7 +96,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const rules = { truncateLongValues: config.tracking.truncateLongValues };
     const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
     await experiments.ensureDefaultExperiment();
-    const repository = createArtifactRepository(config.artifacts.destination);
+    const repository = await createArtifactRepository(config.artifacts.destination);
     // Uploads abandoned by clients that went away more than a day ago; recent ones may still be in flight.
     void repository.cleanupAbandonedUploads(ABANDONED_UPLOAD_AGE_MS).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not clean up abandoned uploads');

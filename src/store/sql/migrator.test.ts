@@ -117,6 +117,9 @@ function memoryDb() {
 }
 
 /** A later migration creating `tables` (each with one column) and then, if given, altering a missing table. */
+/** The first version number after this release's migrations: where test-only migrations go. */
+const NEXT = Math.max(...MIGRATIONS.map((m) => m.version)) + 1;
+
 const extra = (
   version: number,
   tables: readonly string[],
@@ -151,7 +154,7 @@ void describe('Migrator (SQLite, in memory)', () => {
     const db = memoryDb();
     try {
       const bad: Migration = {
-        version: 2,
+        version: NEXT,
         name: 'binds',
         minServerRelease: '0.1.0',
         build: (kdb) => [kdb.insertInto('experiments').values({ name: 'x' })],
@@ -199,7 +202,7 @@ void describe('Migrator (SQLite, in memory)', () => {
     const db = memoryDb();
     try {
       await new Migrator(db, sqliteDialect).upgrade(() => 1);
-      const failing = extra(2, ['half_done'], { fail: true });
+      const failing = extra(NEXT, ['half_done'], { fail: true });
       await assert.rejects(
         new Migrator(db, sqliteDialect, [...MIGRATIONS, failing]).upgrade(() => 2),
         /no_such_table/,
@@ -212,7 +215,7 @@ void describe('Migrator (SQLite, in memory)', () => {
       const status = await new Migrator(db, sqliteDialect, [...MIGRATIONS, failing]).status();
       assert.deepEqual(
         status.pending.map((p) => p.version),
-        [2],
+        [NEXT],
       );
     } finally {
       await db.destroy();
@@ -224,7 +227,7 @@ void describe('Migrator (SQLite, in memory)', () => {
     try {
       await new Migrator(db, sqliteDialect).upgrade(() => 1);
       await sql`UPDATE schema_migrations SET checksum = ${'0'.repeat(64)} WHERE version = 1`.execute(db);
-      const next = new Migrator(db, sqliteDialect, [...MIGRATIONS, extra(2, ['later'])]);
+      const next = new Migrator(db, sqliteDialect, [...MIGRATIONS, extra(NEXT, ['later'])]);
       await assert.rejects(
         next.upgrade(() => 2),
         (e: unknown) => isMlflowError(e) && e.code === 'INVALID_STATE' && /different build/.test(e.message),
@@ -236,7 +239,7 @@ void describe('Migrator (SQLite, in memory)', () => {
       );
       assert.deepEqual(
         status.pending.map((p) => p.version),
-        [2],
+        [NEXT],
       );
     } finally {
       await db.destroy();
@@ -248,13 +251,13 @@ void describe('Migrator (SQLite, in memory)', () => {
     try {
       await new Migrator(db, sqliteDialect, [
         ...MIGRATIONS,
-        extra(2, ['later'], { minServerRelease: '0.3.0' }),
+        extra(NEXT, ['later'], { minServerRelease: '0.3.0' }),
       ]).upgrade(() => 1);
       const status = await new Migrator(db, sqliteDialect).status();
       assert.deepEqual(status.pending, []);
       assert.deepEqual(
         status.unknown.map((u) => [u.version, u.name, u.minServerRelease]),
-        [[2, 'extra2', '0.3.0']],
+        [[NEXT, `extra${NEXT}`, '0.3.0']],
       );
       assert.equal(status.latestKnownVersion, Math.max(...MIGRATIONS.map((m) => m.version)));
     } finally {
