@@ -209,7 +209,13 @@ void describe('hostile artifact paths', () => {
 
   void it('nothing was created or changed: not beside the root, not in it, not in the temp dir, not in /etc', () => {
     assert.equal(readFileSync(sentinel, 'utf8'), 'do not touch');
-    assert.deepEqual(diffTrees(tree, snapshotTree(ctx.dir, (rel) => rel.startsWith('mlruns.db'))), []);
+    assert.deepEqual(
+      diffTrees(
+        tree,
+        snapshotTree(ctx.dir, (rel) => rel.startsWith('mlruns.db')),
+      ),
+      [],
+    );
     const newInTmp = [...topLevelNames(tmpdir())].filter((n) => !tmpNames.has(n) && suspectNames.has(n));
     assert.deepEqual(newInTmp, [], 'new entries in the temp dir named like a hostile path');
     const newInCwd = [...topLevelNames(process.cwd())].filter((n) => !cwdNames.has(n) && suspectNames.has(n));

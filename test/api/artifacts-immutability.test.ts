@@ -137,7 +137,11 @@ void describe('immutability of finished runs', () => {
     await writeAll(sockets[1]!, bodies[1]!.subarray(500_000));
     const second = await responses[1]!;
     assert.equal(first.status, 200, first.text);
-    assert.equal(second.status, 409, `the later upload overwrote a finished run's artifact: ${second.status} ${second.text}`);
+    assert.equal(
+      second.status,
+      409,
+      `the later upload overwrote a finished run's artifact: ${second.status} ${second.text}`,
+    );
     await assertStored(ctx.artifacts, path, bodies[0]!.toString());
   });
 });

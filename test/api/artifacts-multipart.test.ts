@@ -69,7 +69,10 @@ void describe('multipart uploads through the proxy', () => {
       assert.equal(url.searchParams.get('upload_id'), uploadId);
       assert.equal(url.searchParams.get('part_number'), String(credential.part_number));
     }
-    const aborted = await call('abort', `${root}/big model.bin`, { path: `${root}/big model.bin`, upload_id: uploadId });
+    const aborted = await call('abort', `${root}/big model.bin`, {
+      path: `${root}/big model.bin`,
+      upload_id: uploadId,
+    });
     assert.equal(aborted.status, 200, aborted.text);
   });
 
@@ -149,9 +152,18 @@ void describe('multipart uploads through the proxy', () => {
     const etag1 = await putPart(credentials[0]!, Buffer.from('one'));
     const etag2 = await putPart(credentials[1]!, Buffer.from('two'));
     const wrong = [
-      [{ part_number: 1, etag: etag1 }, { part_number: 2, etag: '"0123456789abcdef0123456789abcdef"' }],
-      [{ part_number: 1, etag: etag2 }, { part_number: 2, etag: etag1 }],
-      [{ part_number: 1, etag: etag1 }, { part_number: 3, etag: etag2 }],
+      [
+        { part_number: 1, etag: etag1 },
+        { part_number: 2, etag: '"0123456789abcdef0123456789abcdef"' },
+      ],
+      [
+        { part_number: 1, etag: etag2 },
+        { part_number: 2, etag: etag1 },
+      ],
+      [
+        { part_number: 1, etag: etag1 },
+        { part_number: 3, etag: etag2 },
+      ],
       [],
     ];
     for (const parts of wrong) {

@@ -18,7 +18,10 @@ function dispositionName(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
   if (extended) return decodeURIComponent(extended[1]!.trim());
-  return /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(header)?.slice(1).find((v) => v !== undefined);
+  return /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i
+    .exec(header)
+    ?.slice(1)
+    .find((v) => v !== undefined);
 }
 
 void describe('artifact proxy', () => {

@@ -14,14 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeF
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { AJAX, API } from '../fixtures/builders.ts';
-import {
-  aRunRoot,
-  assertStatus,
-  encodePath,
-  PROXY,
-  type RunRoot,
-  useArtifactApp,
-} from '../helpers/artifact-client.ts';
+import { aRunRoot, assertStatus, encodePath, PROXY, type RunRoot, useArtifactApp } from '../helpers/artifact-client.ts';
 import { diffTrees, snapshotTree, type TreeSnapshot } from '../helpers/fs-snapshot.ts';
 import { type RawResponse, rawRequest } from '../helpers/raw-http.ts';
 
@@ -114,9 +107,14 @@ void describe('symbolic links and lookalike names', () => {
       assert.match(JSON.parse(reply.text).message as string, /symbolic link/);
     }
     for (const path of ['link-dir/new.txt', 'link-file']) {
-      const reply = await rawRequest(ctx.baseUrl, 'POST', `${AJAX}/upload-artifact?run_uuid=${run.runId}&path=${path}`, {
-        body: 'pwned',
-      });
+      const reply = await rawRequest(
+        ctx.baseUrl,
+        'POST',
+        `${AJAX}/upload-artifact?run_uuid=${run.runId}&path=${path}`,
+        {
+          body: 'pwned',
+        },
+      );
       assert.equal(reply.status, 400, `upload-artifact ${path}: ${reply.status} ${reply.text}`);
     }
     const mpu = await rawRequest(ctx.baseUrl, 'POST', `${PROXY}/mpu/create/${run.root}/link-dir/big.bin`, {

@@ -61,7 +61,10 @@ void describe('tracking API artifact routes', () => {
 
     void it('a run without artifacts, or a missing sub-directory, has only root_uri', async () => {
       const run = await aRunRoot(ctx.api);
-      for (const query of [{ run_id: run.runId }, { run_id: run.runId, path: 'missing/dir' }]) {
+      for (const query of [{ run_id: run.runId }, { run_id: run.runId, path: 'missing/dir' }] as Record<
+        string,
+        string
+      >[]) {
         const reply = await listRun(query);
         assertStatus(reply, 200);
         assert.deepEqual(reply.json, { root_uri: run.artifactUri });
@@ -93,7 +96,11 @@ void describe('tracking API artifact routes', () => {
       const message = /s3:\/\/elsewhere\/x\/[0-9a-f]{32}\/artifacts.*does not store/;
       assertArtifactError(await listRun({ run_id: runId }), 400, 'INVALID_PARAMETER_VALUE', message);
       assertArtifactError(await getArtifact({ run_id: runId, path: 'a.txt' }), 400, 'INVALID_PARAMETER_VALUE', message);
-      assertArtifactError(await uploadArtifact({ run_uuid: runId, path: 'a.txt' }, 'x'), 400, 'INVALID_PARAMETER_VALUE');
+      assertArtifactError(
+        await uploadArtifact({ run_uuid: runId, path: 'a.txt' }, 'x'),
+        400,
+        'INVALID_PARAMETER_VALUE',
+      );
       // No local stand-in was created for the foreign location either.
       assert.deepEqual(
         readdirSync(ctx.root).filter((name) => /s3|elsewhere/.test(name)),
@@ -143,7 +150,11 @@ void describe('tracking API artifact routes', () => {
         const reply = await getArtifact({ run_id: run.runId, path: name });
         assertStatus(reply, 200);
         assert.equal(reply.text, body);
-        assert.match(reply.header('content-type') ?? '', /^text\/plain/, `${name} served inline as ${reply.header('content-type')}`);
+        assert.match(
+          reply.header('content-type') ?? '',
+          /^text\/plain/,
+          `${name} served inline as ${reply.header('content-type')}`,
+        );
       }
       assertStatus(await ctx.artifacts.put(`${run.root}/plot.png`, Buffer.from([0x89, 0x50])), 200);
       assert.equal((await getArtifact({ run_id: run.runId, path: 'plot.png' })).header('content-type'), 'image/png');
@@ -174,7 +185,10 @@ void describe('tracking API artifact routes', () => {
     void it('takes exactly 10 MB and refuses one byte more with 400, storing nothing', async () => {
       const run = await aRunRoot(ctx.api);
       const atLimit = Buffer.alloc(LIMIT, 7);
-      assertStatus(await uploadArtifact({ run_uuid: run.runId, path: 'max.bin' }, atLimit, 'application/octet-stream'), 200);
+      assertStatus(
+        await uploadArtifact({ run_uuid: run.runId, path: 'max.bin' }, atLimit, 'application/octet-stream'),
+        200,
+      );
       const tooBig = await uploadArtifact(
         { run_uuid: run.runId, path: 'big.bin' },
         Buffer.alloc(LIMIT + 1, 7),
@@ -203,7 +217,11 @@ void describe('tracking API artifact routes', () => {
 
     void it('an unknown run is 404; a missing path is 400', async () => {
       const run = await aRunRoot(ctx.api);
-      assertArtifactError(await uploadArtifact({ run_uuid: UNKNOWN_RUN, path: 'a.txt' }, 'x'), 404, 'RESOURCE_DOES_NOT_EXIST');
+      assertArtifactError(
+        await uploadArtifact({ run_uuid: UNKNOWN_RUN, path: 'a.txt' }, 'x'),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      );
       assertArtifactError(await uploadArtifact({ run_uuid: run.runId }, 'x'), 400, 'INVALID_PARAMETER_VALUE', /path/);
     });
   });

@@ -91,7 +91,7 @@ export async function rawRequest(
   target: string,
   options: { headers?: Record<string, string>; body?: Buffer | string; chunked?: boolean; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
-  let body = options.body === undefined ? undefined : Buffer.from(options.body);
+  let body: Buffer | undefined = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers = { ...options.headers };
   if (body !== undefined) {
     headers['Content-Type'] ??= 'application/octet-stream';
