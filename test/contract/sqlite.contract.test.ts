@@ -1,5 +1,6 @@
 import { openMetadataStore } from '../../src/app.ts';
 import { artifactManifestContract } from './artifact-manifest.contract.ts';
+import { registryStoreContract } from './registry-store.contract.ts';
 import { trackingStoreContract } from './tracking-store.contract.ts';
 
 async function openInMemory() {
@@ -10,3 +11,4 @@ async function openInMemory() {
 
 trackingStoreContract('sqlite (in memory)', openInMemory);
 artifactManifestContract('sqlite (in memory)', openInMemory);
+registryStoreContract('sqlite (in memory)', openInMemory);
