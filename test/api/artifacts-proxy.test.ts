@@ -72,6 +72,17 @@ void describe('artifact proxy', () => {
     assert.equal(download.header('x-plumb-sha256'), sha256Hex(text));
   });
 
+  void it('an HTML file downloads from the proxy as an attachment with nosniff, never to be rendered', async () => {
+    const { root } = await aRunRoot(ctx.api);
+    const html = '<script>alert(document.cookie)</script>';
+    assertStatus(await ctx.artifacts.put(`${root}/report.html`, html, { 'content-type': 'text/html' }), 200);
+    const download = await ctx.artifacts.get(`${root}/report.html`);
+    assertStatus(download, 200);
+    assert.equal(download.text, html);
+    assert.match(download.header('content-disposition') ?? '', /^attachment;/);
+    assert.equal(download.header('x-content-type-options'), 'nosniff');
+  });
+
   void it('a .json file uploaded as application/json is stored as raw bytes, not parsed', async () => {
     const { root } = await aRunRoot(ctx.api);
     const cases = {
