@@ -77,8 +77,9 @@ export interface RegistryReads {
   getModelVersion(name: string, version: number): Promise<ModelVersion | undefined>;
   /** The version an alias points to, or undefined when the model or the alias does not exist. */
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined>;
+  /** One page in the query's order; `watermark` is the highest model id the first page saw. */
   searchRegisteredModels(query: RegisteredModelQuery): Promise<SearchPage<RegisteredModel>>;
-  /** Versions with their tags and aliases. */
+  /** One page of versions with their tags and aliases; `watermark` is the highest insertion sequence seen. */
   searchModelVersions(query: ModelVersionQuery): Promise<SearchPage<ModelVersion>>;
   /** A model's events in the order they were committed (ascending id). */
   listRegistryEvents(query: RegistryEventQuery): Promise<SearchPage<RegistryEvent>>;
@@ -147,7 +148,12 @@ export interface RegistryWrites extends RegistryReads {
   /** Returns the deleted value, or undefined when there was no such tag. */
   deleteRegisteredModelTag(id: number, key: string): Promise<string | undefined>;
 
+  /**
+   * Inserts version `version.version` (stage None, status READY) with its tags. The caller takes the
+   * number from the locked header's `nextVersion` and advances the counter in the same transaction.
+   */
   insertModelVersion(id: number, version: NewModelVersion): Promise<void>;
+  /** Sets the last update time and whatever else the patch names. */
   updateModelVersion(
     id: number,
     version: number,
@@ -163,10 +169,14 @@ export interface RegistryWrites extends RegistryReads {
   versionsInStage(id: number, stage: ModelVersionStage): Promise<number[]>;
   /** Removes the version, its tags and the aliases pointing at it; returns those aliases. */
   deleteModelVersion(id: number, version: number): Promise<string[]>;
+  /** Returns the previous value, or undefined when the tag is new. */
   setModelVersionTag(id: number, version: number, tag: Tag): Promise<string | undefined>;
+  /** Returns the deleted value, or undefined when there was no such tag. */
   deleteModelVersionTag(id: number, version: number, key: string): Promise<string | undefined>;
   /** Points the alias at `version`; returns the version it pointed to before, if any. */
   setAlias(id: number, alias: string, version: number): Promise<number | undefined>;
+  /** Returns the version the alias pointed to, or undefined when there was no such alias. */
   deleteAlias(id: number, alias: string): Promise<number | undefined>;
+  /** Appends to the log; the database assigns the event's id, which orders a model's events. */
   appendRegistryEvent(event: NewRegistryEvent): Promise<void>;
 }

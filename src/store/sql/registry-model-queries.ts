@@ -34,10 +34,7 @@ export async function findNameClash(
   nameKey: string,
   exceptId?: number,
 ): Promise<string | undefined> {
-  let query = db
-    .selectFrom('registered_models')
-    .select('name')
-    .where((eb) => eb.or([eb('name_key', '=', nameKey), eb('name', '=', nameKey)]));
+  let query = db.selectFrom('registered_models').select('name').where('name_key', '=', nameKey);
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
   return (await query.executeTakeFirst())?.name;
 }
