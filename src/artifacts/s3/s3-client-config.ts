@@ -1,6 +1,9 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { MlflowError } from '../../core/errors.ts';
 
+const ignore = (): void => undefined;
+const SILENT_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 export interface S3ArtifactRepositoryOptions {
   readonly bucket: string;
   /** Key prefix below which every artifact lives (`s3://bucket/<prefix>`); '' for the whole bucket. */
@@ -49,5 +52,8 @@ export function s3ClientConfig(options: S3ArtifactRepositoryOptions): S3ClientCo
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    // Without a logger the SDK writes to the console, e.g. a warning for every part whose body
+    // failed; each failure reaches the caller as an MlflowError instead.
+    logger: SILENT_LOGGER,
   };
 }
