@@ -82,8 +82,9 @@ START_LOG="$CEPH_DIR.start.log"
 start_once() {
   stop_ours
   if (echo >/dev/tcp/127.0.0.1/6789) 2>/dev/null; then
-    log "port 6789 (the Ceph monitor's, fixed by start-s3-ceph.sh) is taken by another process"
-    return 1
+    log "port 6789 (the Ceph monitor's, fixed by start-s3-ceph.sh) is taken by another process;" \
+      "is another Ceph running without its radosgw on $ENDPOINT?"
+    exit 1
   fi
   # The daemons outlive this script: they must not inherit the lock (9>&-) nor our stdout/stderr,
   # or a caller reading our output through a pipe would wait for them to exit.
@@ -101,8 +102,8 @@ for attempt in 1 2; do
     report
     exit 0
   fi
-  log "the start failed; last lines of $START_LOG and the Ceph logs:"
-  tail -n 15 "$START_LOG" "$CEPH_DIR"/log/*.log >&2 2>/dev/null || true
+  log "the start failed; the last lines of its logs:"
+  tail -n 15 "$START_LOG" "$CEPH_DIR"/log/*.log 2>/dev/null >&2 || true
 done
 stop_ours
 exit 1

@@ -47,7 +47,11 @@ function runStartScript(): Promise<TestS3> {
       const accessKeyId = values.get('PLUMB_TEST_S3_ACCESS_KEY_ID');
       const secretAccessKey = values.get('PLUMB_TEST_S3_SECRET_ACCESS_KEY');
       if (error || !endpoint || !accessKeyId || !secretAccessKey) {
-        const why = error?.killed ? `timed out after ${START_TIMEOUT_MS / 1000} s` : (error?.message ?? 'no endpoint');
+        const why = error?.killed
+          ? `timed out after ${START_TIMEOUT_MS / 1000} s`
+          : error
+            ? `exit code ${String(error.code)}`
+            : 'it printed no endpoint';
         const tail = stderr.trim().split('\n').slice(-25).join('\n');
         reject(new Error(`scripts/start-test-s3.sh could not start the test S3 server (${why}):\n${tail}`));
         return;
