@@ -66,18 +66,32 @@ export class S3ArtifactRepository implements ArtifactRepository {
    * lib-storage reads, which makes it abort its multipart upload before `done()` rejects. (Its own
    * `abort()` would settle `done()` first and abort the upload later, in the background.) An abort
    * that arrives after the whole body was read no longer stops the write, as on local disk.
+   * `ifAbsent`: see `refuseExisting`.
    */
   async put(
     path: ArtifactPath,
     body: Readable,
-    options: { contentLength?: number; signal?: AbortSignal } = {},
+    options: { contentLength?: number; signal?: AbortSignal; ifAbsent?: boolean } = {},
   ): Promise<ObjectInfo> {
     const key = this.keys.objectKey(path);
     const guard = new GuardedBody(body, artifact(path), options);
+    try {
+      if (options.ifAbsent) await this.refuseExisting(path, key);
+    } catch (error) {
+      guard.dispose();
+      throw error;
+    }
     const partSize = Math.max(DEFAULT_PART_SIZE, Math.ceil((options.contentLength ?? 0) / MAX_PARTS));
     const transfer = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: guard.stream, ChecksumAlgorithm: 'CRC32' },
+      // lib-storage passes IfNoneMatch on to PutObject or CompleteMultipartUpload, whichever it ends with.
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: guard.stream,
+        ChecksumAlgorithm: 'CRC32',
+        ...(options.ifAbsent && { IfNoneMatch: '*' }),
+      },
       partSize,
       queueSize: PUT_QUEUE_SIZE,
       leavePartsOnError: false,
@@ -261,6 +275,7 @@ export class S3ArtifactRepository implements ArtifactRepository {
     path: ArtifactPath,
     uploadId: string,
     parts: readonly CompletedPart[],
+    options: { ifAbsent?: boolean } = {},
   ): Promise<ObjectInfo> {
     const key = this.keys.objectKey(path);
     if (parts.length === 0) throw MlflowError.invalidParameter('A multipart upload needs at least one part');
@@ -269,6 +284,7 @@ export class S3ArtifactRepository implements ArtifactRepository {
       throw MlflowError.invalidParameter('Each part number may appear only once');
     }
     const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    if (options.ifAbsent) await this.refuseExisting(path, key);
     try {
       await this.client.send(
         new CompleteMultipartUploadCommand({
@@ -276,10 +292,12 @@ export class S3ArtifactRepository implements ArtifactRepository {
           Key: key,
           UploadId: uploadId,
           MultipartUpload: { Parts: ordered.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+          ...(options.ifAbsent && { IfNoneMatch: '*' }),
         }),
       );
     } catch (error) {
       const translated = s3Error(error, 'CompleteMultipartUpload', upload(path, uploadId));
+      if (translated.code === 'RESOURCE_CONFLICT') throw s3Error(error, 'CompleteMultipartUpload', artifact(path));
       // Ceph RGW answers 500 "completion already in progress" for an upload that was aborted.
       if (translated.code === 'INTERNAL_ERROR' && !(await this.uploadExists(key, uploadId))) {
         throw MlflowError.notFound(`${upload(path, uploadId)} does not exist`);
@@ -338,6 +356,22 @@ export class S3ArtifactRepository implements ArtifactRepository {
       throw s3Error(error, 'ListMultipartUploads', `Uploads below '${prefix}'`);
     }
     return removed;
+  }
+
+  /**
+   * Create-only writes send `If-None-Match: *`, so S3 itself refuses an existing object atomically
+   * (412 → RESOURCE_CONFLICT). Ceph RGW 16 honours that on PutObject but ignores it on
+   * CompleteMultipartUpload (and CopyObject), so this HEAD first refuses an object that is already
+   * there; only a writer racing in between the HEAD and the completion can slip past it there.
+   */
+  private async refuseExisting(path: ArtifactPath, key: string): Promise<void> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (isS3NotFound(error)) return;
+      throw s3Error(error, 'HeadObject', artifact(path));
+    }
+    throw new MlflowError('RESOURCE_CONFLICT', `${artifact(path)} already exists`);
   }
 
   private async headObject(path: ArtifactPath, key: string): Promise<ObjectInfo> {

@@ -19,6 +19,9 @@ const S3_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
   InvalidRequest: 'INVALID_PARAMETER_VALUE',
   KeyTooLongError: 'INVALID_PARAMETER_VALUE',
   IncompleteBody: 'INVALID_PARAMETER_VALUE',
+  // Create-only writes (If-None-Match: *): an object exists, or (AWS) a racing write holds the key.
+  PreconditionFailed: 'RESOURCE_CONFLICT',
+  ConditionalRequestConflict: 'RESOURCE_CONFLICT',
   // The bytes S3 received are not the bytes we sent (checksum or digest mismatch).
   BadDigest: 'DATA_LOSS',
   InvalidDigest: 'DATA_LOSS',
@@ -64,6 +67,7 @@ export function s3Error(error: unknown, operation: string, subject: string): Mlf
     code = 'TEMPORARILY_UNAVAILABLE';
   }
   if (code === 'RESOURCE_DOES_NOT_EXIST') return new MlflowError(code, `${subject} does not exist`, details);
+  if (code === 'RESOURCE_CONFLICT') return new MlflowError(code, `${subject} already exists`, details);
   if (code === 'CANCELLED')
     return new MlflowError(code, `${operation} of ${lowerFirst(subject)} was cancelled`, details);
   const message = typeof shape.message === 'string' && shape.message !== '' ? shape.message : name;

@@ -11,8 +11,9 @@ import { S3ArtifactRepository } from './s3-artifact-repository.ts';
 import { s3ClientConfig } from './s3-client-config.ts';
 
 /**
- * What no S3 server here checks: the x-amz-checksum-* headers we send, and that no request uses
- * the aws-chunked trailer encoding older S3-compatible servers refuse. A fake S3 endpoint records
+ * What no S3 server here checks: the x-amz-checksum-* headers we send, that no request uses the
+ * aws-chunked trailer encoding older S3-compatible servers refuse, and the If-None-Match header
+ * of create-only completions (Ceph RGW 16 ignores it there). A fake S3 endpoint records
  * each request and answers like AWS (UploadPart echoes the part's checksum; Complete, like Ceph,
  * answers with an empty ETag).
  */
@@ -32,9 +33,20 @@ const crc32Base64 = (data: Buffer) => {
 };
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
+/** Keys the fake holds; 'race' keys look absent to HEAD but a conditional write finds them taken. */
+const stored = new Set<string>();
+
 function answer(request: Recorded): { status: number; headers?: Record<string, string>; xml?: string } {
   const { method, url } = request;
   const query = url.searchParams;
+  const key = url.pathname;
+  const createOnly = request.headers['if-none-match'] === '*';
+  if (createOnly && (method === 'PUT' || query.has('uploadId')) && !query.has('partNumber')) {
+    if (stored.has(key) || key.includes('race')) {
+      return { status: 412, xml: '<Error><Code>PreconditionFailed</Code></Error>' };
+    }
+  }
+  if ((method === 'PUT' && !query.has('partNumber')) || (method === 'POST' && query.has('uploadId'))) stored.add(key);
   if (method === 'POST' && query.has('uploads')) {
     return {
       status: 200,
@@ -50,7 +62,11 @@ function answer(request: Recorded): { status: number; headers?: Record<string, s
   if (method === 'POST' && query.has('uploadId')) {
     return { status: 200, xml: `<CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>` };
   }
-  if (method === 'HEAD') return { status: 200, headers: { 'Content-Length': '12345', ETag: '"from-head-2"' } };
+  if (method === 'HEAD') {
+    return stored.has(key)
+      ? { status: 200, headers: { 'Content-Length': '12345', ETag: '"from-head-2"' } }
+      : { status: 404 };
+  }
   if (method === 'GET' && query.get('list-type') === '2') {
     const prefix = query.get('prefix') ?? '';
     return {
@@ -63,7 +79,7 @@ function answer(request: Recorded): { status: number; headers?: Record<string, s
   return { status: 501, xml: '<Error><Code>NotImplemented</Code></Error>' };
 }
 
-void describe('S3 request checksums (fake S3 endpoint)', () => {
+void describe('S3 request headers (fake S3 endpoint)', () => {
   let server: Server;
   let requests: Recorded[] = [];
   let repo: S3ArtifactRepository;
@@ -165,6 +181,51 @@ void describe('S3 request checksums (fake S3 endpoint)', () => {
     );
     noTrailerEncoding(part);
     assert.deepEqual(part.body, bytes);
+  });
+
+  void it('a create-only put sends If-None-Match: * on the request that makes the object visible', async () => {
+    await repo.put(p('absent/small.bin'), Readable.from([randomBytes(10)]), { ifAbsent: true });
+    assert.deepEqual(
+      requests.map((r) => [r.method, r.headers['if-none-match']]),
+      [
+        ['HEAD', undefined],
+        ['PUT', '*'],
+      ],
+    );
+    requests = [];
+    await repo.put(p('absent/large.bin'), Readable.from([randomBytes(9 * 1024 * 1024)]), { ifAbsent: true });
+    const complete = requests.find((r) => r.method === 'POST' && r.url.searchParams.has('uploadId'));
+    assert.equal(complete?.headers['if-none-match'], '*');
+    const create = requests.find((r) => r.url.searchParams.has('uploads'));
+    assert.equal(create?.headers['if-none-match'], undefined, 'only the completion is conditional');
+  });
+
+  void it('a create-only completion is conditional too, and refuses an object found before or by S3', async () => {
+    const info = await repo.completeMultipartUpload(p('absent/mpu.bin'), 'up-1', [{ partNumber: 1, etag: '"e"' }], {
+      ifAbsent: true,
+    });
+    assert.equal(info.etag, 'from-head-2');
+    const complete = requests.find((r) => r.method === 'POST');
+    assert.equal(complete?.headers['if-none-match'], '*');
+    requests = [];
+    // Found by the HEAD first: the (Ceph) server that ignores the header is never asked to complete.
+    await assert.rejects(
+      repo.completeMultipartUpload(p('absent/mpu.bin'), 'up-1', [{ partNumber: 1, etag: '"e"' }], { ifAbsent: true }),
+      { code: 'RESOURCE_CONFLICT', message: "Artifact 'absent/mpu.bin' already exists" },
+    );
+    assert.deepEqual(
+      requests.map((r) => r.method),
+      ['HEAD'],
+    );
+    // Created by a racing writer after the HEAD: S3's 412.
+    await assert.rejects(
+      repo.completeMultipartUpload(p('race/mpu.bin'), 'up-1', [{ partNumber: 1, etag: '"e"' }], { ifAbsent: true }),
+      { code: 'RESOURCE_CONFLICT', message: "Artifact 'race/mpu.bin' already exists" },
+    );
+    await assert.rejects(repo.put(p('race/small.bin'), Readable.from([randomBytes(10)]), { ifAbsent: true }), {
+      code: 'RESOURCE_CONFLICT',
+      message: "Artifact 'race/small.bin' already exists",
+    });
   });
 
   void it('DeleteObjects, which S3 requires a checksum for, carries a correct one', async () => {
