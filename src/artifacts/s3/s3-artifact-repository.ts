@@ -4,10 +4,8 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   S3Client,
@@ -21,6 +19,7 @@ import { GuardedBody } from './guarded-body.ts';
 import { type S3ArtifactRepositoryOptions, s3ClientConfig } from './s3-client-config.ts';
 import { isS3NotFound, s3Error } from './s3-errors.ts';
 import { compareKeys, S3KeyMap, unquoteEtag } from './s3-keys.ts';
+import { abortUploadsOlderThan, deleteAllUnder } from './s3-sweeps.ts';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; 8 MiB parts take an unsized stream to ~78 GiB. */
@@ -191,27 +190,7 @@ export class S3ArtifactRepository implements ArtifactRepository {
     const key = this.keys.objectKey(path);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-      let token: string | undefined;
-      do {
-        const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${key}/`, ContinuationToken: token }),
-        );
-        const objects = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
-        if (objects.length > 0) {
-          const result = await this.client.send(
-            new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
-          );
-          const failed = result.Errors ?? [];
-          if (failed.length > 0) {
-            throw new MlflowError(
-              'INTERNAL_ERROR',
-              `S3 DeleteObjects could not delete ${failed.length} object(s) below ${artifact(path)}: ${failed[0]?.Code}`,
-              { keys: failed.slice(0, 10).map((f) => f.Key) },
-            );
-          }
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      await deleteAllUnder(this.client, this.bucket, `${key}/`);
     } catch (error) {
       throw s3Error(error, 'DeleteObjects', artifact(path));
     }
@@ -317,45 +296,14 @@ export class S3ArtifactRepository implements ArtifactRepository {
     }
   }
 
-  /**
-   * Aborts the multipart uploads below the prefix that S3 says were initiated at least
-   * `olderThanMs` before `now`. Uploads that vanish meanwhile (completed or aborted by someone
-   * else) are not counted. Nothing outside the prefix is touched.
-   */
+  /** Aborts the uploads below the prefix started at least `olderThanMs` before `now`; nothing outside it. */
   async cleanupAbandonedUploads(olderThanMs: number, now = Date.now()): Promise<number> {
     const prefix = this.keys.dirPrefix(ARTIFACT_ROOT);
-    let removed = 0;
-    let keyMarker: string | undefined;
-    let uploadIdMarker: string | undefined;
     try {
-      for (;;) {
-        const page = await this.client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            UploadIdMarker: uploadIdMarker,
-          }),
-        );
-        for (const pending of page.Uploads ?? []) {
-          const { Key: key, UploadId: id, Initiated: initiated } = pending;
-          if (key === undefined || id === undefined || initiated === undefined) continue;
-          if (!key.startsWith(prefix) || now - initiated.getTime() < olderThanMs) continue;
-          try {
-            await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: id }));
-            removed++;
-          } catch (error) {
-            if (!isS3NotFound(error)) throw error;
-          }
-        }
-        if (!page.IsTruncated) break;
-        keyMarker = page.NextKeyMarker;
-        uploadIdMarker = page.NextUploadIdMarker;
-      }
+      return await abortUploadsOlderThan(this.client, this.bucket, prefix, olderThanMs, now);
     } catch (error) {
       throw s3Error(error, 'ListMultipartUploads', `Uploads below '${prefix}'`);
     }
-    return removed;
   }
 
   /**
