@@ -165,6 +165,13 @@ void describe('S3ArtifactRepository on Ceph radosgw', () => {
     assert.deepEqual(await keysUnder('tenant/artifacts/partial/'), []);
   });
 
+  void it('an empty put stores an empty object', async () => {
+    const info = await repo.put(p('empty/zero.bin'), Readable.from([]), { contentLength: 0 });
+    assert.equal(info.size, 0);
+    assert.equal((await readAll((await repo.get(p('empty/zero.bin'))).body)).length, 0);
+    assert.deepEqual((await repo.list(p('empty'))).files, [{ path: 'empty/zero.bin', isDir: false, size: 0 }]);
+  });
+
   void it('a put whose body does not match its declared length stores nothing', async () => {
     await assert.rejects(repo.put(p('len/short.bin'), Readable.from([randomBytes(100)]), { contentLength: 101 }), {
       code: 'INVALID_PARAMETER_VALUE',
