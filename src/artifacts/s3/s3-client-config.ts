@@ -15,7 +15,9 @@ export interface S3ArtifactRepositoryOptions {
   /** Path-style URLs (`endpoint/bucket/key`); defaults to true when an endpoint is given. */
   readonly forcePathStyle?: boolean | undefined;
   /** Omitted: the SDK's standard chain (environment, shared config and credentials files, IMDS…). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  readonly credentials?:
+    | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined }
+    | undefined;
 }
 
 /**
