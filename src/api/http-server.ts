@@ -113,6 +113,13 @@ export function createHttpServer(logger: FastifyBaseLogger): { app: FastifyInsta
     done(null, body);
   });
   installErrorHandler(app);
+  // '#' cannot appear in a request target (RFC 9112); the router would silently cut the path there,
+  // so `x#frag` would act on `x`. Such a request is refused before any route sees it.
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.url?.includes('#')) {
+      throw MlflowError.invalidParameter("A request path must not contain '#'");
+    }
+  });
   const router = new Router(app);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.replace(/\/+$/, '');

@@ -20,6 +20,13 @@ export interface ListPage {
   readonly nextPageToken?: string | undefined;
 }
 
+export interface PutOptions {
+  readonly contentLength?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** Create only: fail with RESOURCE_CONFLICT when an object is already at the path. */
+  readonly ifAbsent?: boolean | undefined;
+}
+
 export interface CompletedPart {
   readonly partNumber: number;
   readonly etag: string;
@@ -44,12 +51,12 @@ export interface ArtifactRepository {
   /** A short description for logs and doctor output, e.g. `s3://bucket/prefix` (no credentials). */
   readonly description: string;
 
-  /** Streams `body` into storage. Rejects (and stores nothing) if the stream errors or `signal` aborts. */
-  put(
-    path: ArtifactPath,
-    body: Readable,
-    options?: { contentLength?: number; signal?: AbortSignal },
-  ): Promise<ObjectInfo>;
+  /**
+   * Streams `body` into storage. Rejects (and stores nothing) if the stream errors or `signal` aborts.
+   * With `ifAbsent`, the storage itself decides atomically that no object exists at `path` yet;
+   * otherwise the write fails with RESOURCE_CONFLICT and changes nothing.
+   */
+  put(path: ArtifactPath, body: Readable, options?: PutOptions): Promise<ObjectInfo>;
   /** Streams an object; throws RESOURCE_DOES_NOT_EXIST when there is none (directories included). */
   get(path: ArtifactPath, options?: { signal?: AbortSignal }): Promise<{ body: Readable; info: ObjectInfo }>;
   /** The object's size and etag, or undefined when there is no object at `path`. */
@@ -72,8 +79,13 @@ export interface ArtifactRepository {
     body: Readable,
     options?: { contentLength?: number; signal?: AbortSignal },
   ): Promise<string>;
-  /** Assembles the parts, in part-number order, into the object at `path`, atomically. */
-  completeMultipartUpload(path: ArtifactPath, uploadId: string, parts: readonly CompletedPart[]): Promise<ObjectInfo>;
+  /** Assembles the parts, in part-number order, into the object at `path`, atomically; `ifAbsent` as for put. */
+  completeMultipartUpload(
+    path: ArtifactPath,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+    options?: { ifAbsent?: boolean },
+  ): Promise<ObjectInfo>;
   /** Discards an upload and its parts. Unknown ids are not an error. */
   abortMultipartUpload(path: ArtifactPath, uploadId: string): Promise<void>;
   /**

@@ -45,17 +45,35 @@ export function parseArtifactPath(raw: string, options: { allowRoot?: boolean } 
   let form = trimmed;
   checkForm(raw, form);
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(form);
-    } catch {
-      return trimmed as ArtifactPath; // not a valid encoding: nothing further to decode
-    }
+    const decoded = lenientDecode(form);
     if (decoded === form) return trimmed as ArtifactPath;
     checkForm(raw, decoded);
     form = decoded;
   }
   throw invalid(raw, 'too many levels of percent-encoding');
+}
+
+/**
+ * Percent-decoding as lenient decoders do it (Python's unquote, many storage gateways): every
+ * valid `%XX` becomes its byte and bytes that are not UTF-8 become U+FFFD, instead of giving up
+ * on the whole string at the first bad escape — which would let `%2e%2e/%c0` skip the checks.
+ */
+function lenientDecode(value: string): string {
+  if (!value.includes('%')) return value;
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const escape = value[i] === '%' ? /^[0-9a-fA-F]{2}$/.exec(value.slice(i + 1, i + 3)) : null;
+    if (escape) {
+      bytes.push(Number.parseInt(escape[0], 16));
+      i += 2;
+    } else {
+      const codePoint = value.codePointAt(i)!;
+      const char = String.fromCodePoint(codePoint);
+      bytes.push(...Buffer.from(char, 'utf8'));
+      i += char.length - 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 export function joinArtifactPath(base: ArtifactPath, ...parts: readonly string[]): ArtifactPath {

@@ -39,9 +39,9 @@ export class ArtifactService {
     body: Readable,
     options: { contentLength?: number; signal?: AbortSignal } = {},
   ): Promise<ManifestEntry> {
-    const runId = await this.checkWritable(path);
+    const { runId, createOnly } = await this.checkWritable(path);
     const digesting = digestOf(body, options.contentLength);
-    const info = await this.deps.repository.put(path, digesting, options);
+    const info = await this.deps.repository.put(path, digesting, { ...options, ifAbsent: createOnly });
     return this.record(path, runId, info.size, digesting.hash.digest('hex'), info.etag);
   }
 
@@ -91,6 +91,7 @@ export class ArtifactService {
   }
 
   async delete(path: ArtifactPath): Promise<void> {
+    // A finished run's existing artifacts (a file, or anything under a directory) are refused here.
     await this.checkWritable(path);
     await this.deps.repository.delete(path);
     await this.deps.manifest.deleteUnder(path);
@@ -119,8 +120,8 @@ export class ArtifactService {
     parts: readonly CompletedPart[],
   ): Promise<ManifestEntry> {
     this.requireMultipart();
-    const runId = await this.checkWritable(path);
-    const info = await this.deps.repository.completeMultipartUpload(path, uploadId, parts);
+    const { runId, createOnly } = await this.checkWritable(path);
+    const info = await this.deps.repository.completeMultipartUpload(path, uploadId, parts, { ifAbsent: createOnly });
     // Parts may arrive in any order and in parallel: the object's digest is only known once whole.
     const { body } = await this.deps.repository.get(path);
     const hash = createHash('sha256');
@@ -176,12 +177,16 @@ export class ArtifactService {
     }
   }
 
-  /** Returns the run the path belongs to; refuses to change an existing artifact of a finished run. */
-  private async checkWritable(path: ArtifactPath): Promise<string | undefined> {
+  /**
+   * Returns the run the path belongs to, and whether the write must only create (the run is
+   * finished): an existing artifact of a finished run is refused here already, and the storage
+   * enforces create-only atomically, so two racing first uploads cannot both land.
+   */
+  private async checkWritable(path: ArtifactPath): Promise<{ runId?: string; createOnly: boolean }> {
     const runId = runIdOfArtifactPath(path);
-    if (runId === undefined || this.deps.allowOverwriteFinishedRuns) return runId;
+    if (runId === undefined || this.deps.allowOverwriteFinishedRuns) return { runId, createOnly: false };
     const info = await this.deps.tracking.getRunInfo(runId);
-    if (!info || !TERMINAL.has(info.status)) return runId;
+    if (!info || !TERMINAL.has(info.status)) return { runId, createOnly: false };
     const existing =
       (await this.deps.repository.stat(path)) ?? (await this.deps.manifest.listUnder(path, 1)).at(0) ?? undefined;
     if (existing) {
@@ -190,9 +195,13 @@ export class ArtifactService {
         `Artifact '${path}' of run ${runId} already exists and the run is ${info.status}: artifacts of a finished run are immutable. Log under a new path, or start the server with PLUMB_ALLOW_OVERWRITE_FINISHED_RUNS=true.`,
       );
     }
-    return runId;
+    return { runId, createOnly: true };
   }
 
+  /**
+   * Records what was stored, unless another upload replaced the object meanwhile (its etag
+   * differs): that upload records itself, and the manifest must describe what is in storage.
+   */
   private async record(
     path: ArtifactPath,
     runId: string | undefined,
@@ -201,7 +210,8 @@ export class ArtifactService {
     etag: string,
   ): Promise<ManifestEntry> {
     const entry: ManifestEntry = { path, runId, size, sha256, etag, recordedAt: this.deps.clock.now() };
-    await this.deps.manifest.record(entry);
+    const current = await this.deps.repository.stat(path);
+    if (current === undefined || current.etag === etag) await this.deps.manifest.record(entry);
     return entry;
   }
 }

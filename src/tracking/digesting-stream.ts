@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
+import { type Readable, Transform, pipeline } from 'node:stream';
 import { MlflowError } from '../core/errors.ts';
 
 /** Counts and hashes a stream on its way through; fails it when the byte count is not the announced one. */
@@ -30,8 +30,31 @@ export class Digesting extends Transform {
   }
 }
 
+/**
+ * Pipes `body` through a Digesting stream. `pipeline` (not `pipe`) so that a source that failed or
+ * was destroyed before anyone listened — a client gone right after its headers — still ends the
+ * digest with an error instead of leaving it waiting forever; the error reaches whoever consumes
+ * the digest, and is never an unhandled 'error' event in between.
+ */
 export function digestOf(body: Readable, expectedSize?: number): Digesting {
   const digesting = new Digesting(expectedSize);
-  body.on('error', (error) => digesting.destroy(error));
-  return body.pipe(digesting);
+  pipeline(body, digesting, () => {
+    // Failures surface through `digesting` to its consumer.
+  });
+  return digesting;
+}
+
+/** Fails the stream once more than `maxBytes` have passed: a limit that chunked bodies cannot dodge. */
+export function limitBytes(body: Readable, maxBytes: number, message: string): Readable {
+  let seen = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > maxBytes ? MlflowError.invalidParameter(message) : null, chunk);
+    },
+  });
+  pipeline(body, limited, () => {
+    // As in digestOf: the consumer of `limited` sees the failure.
+  });
+  return limited;
 }

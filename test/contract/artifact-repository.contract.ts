@@ -87,6 +87,25 @@ export function artifactRepositoryContract(name: string, open: () => Promise<Art
       assert.equal((await readAll((await repo.get(p('over/w.txt'))).body)).toString(), 'new content');
     });
 
+    test('a create-only put refuses an existing object and leaves it as it was', async () => {
+      await repo.put(p('once/a.txt'), Readable.from([Buffer.from('first')]), { ifAbsent: true });
+      await assert.rejects(repo.put(p('once/a.txt'), Readable.from([Buffer.from('second')]), { ifAbsent: true }), {
+        code: 'RESOURCE_CONFLICT',
+      });
+      assert.equal((await readAll((await repo.get(p('once/a.txt'))).body)).toString(), 'first');
+    });
+
+    test('of two racing create-only puts of one path, exactly one lands', async () => {
+      const results = await Promise.allSettled(
+        ['left', 'right'].map((side) =>
+          repo.put(p('race/x.txt'), Readable.from([Buffer.from(side.repeat(1000))]), { ifAbsent: true }),
+        ),
+      );
+      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+      const stored = (await readAll((await repo.get(p('race/x.txt'))).body)).toString();
+      assert.ok(stored === 'left'.repeat(1000) || stored === 'right'.repeat(1000));
+    });
+
     test('list returns immediate children with sizes, directories marked, in path order', async () => {
       await repo.put(p('tree/b.txt'), Readable.from([Buffer.from('bb')]));
       await repo.put(p('tree/a.txt'), Readable.from([Buffer.from('a')]));
@@ -176,6 +195,21 @@ export function artifactRepositoryContract(name: string, open: () => Promise<Art
       ]);
       assert.equal(info.size, first.length + second.length);
       assert.deepEqual(await readAll((await repo.get(path)).body), Buffer.concat([first, second]));
+    });
+
+    test('a create-only multipart completion refuses an existing object', async () => {
+      const path = p('mpu/taken.bin');
+      await repo.put(path, Readable.from([Buffer.from('already here')]));
+      const uploadId = await repo.createMultipartUpload(path);
+      const etag = await repo.uploadPart(path, uploadId, 1, Readable.from([randomBytes(100)]), { contentLength: 100 });
+      await assert.rejects(
+        repo.completeMultipartUpload(path, uploadId, [{ partNumber: 1, etag }], { ifAbsent: true }),
+        {
+          code: 'RESOURCE_CONFLICT',
+        },
+      );
+      assert.equal((await readAll((await repo.get(path)).body)).toString(), 'already here');
+      await repo.abortMultipartUpload(path, uploadId);
     });
 
     test('an aborted multipart upload leaves nothing', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ARTIFACT_ROOT, type ArtifactPath, baseName, parseArtifactPath } from '../../core/artifact-path.ts';
 import { MlflowError } from '../../core/errors.ts';
 import type { ArtifactService } from '../../tracking/artifact.service.ts';
+import { limitBytes } from '../../tracking/digesting-stream.ts';
 import type { RunSnapshotService } from '../../tracking/run-snapshot.service.ts';
 import type { Router } from '../http-server.ts';
 import { listResponse } from '../mappers.ts';
@@ -14,14 +15,21 @@ import { runIdOf } from './runs.routes.ts';
 const PROXY = '/api/2.0/mlflow-artifacts';
 /** The UI's upload-artifact route takes small files only, as MLflow's does. */
 const UI_UPLOAD_LIMIT = 10 * 1024 * 1024;
-/** Types a browser would render or run: downloads that the UI shows inline go out as plain text. */
-const ACTIVE_CONTENT = new Set([
-  'text/html',
-  'application/xhtml+xml',
-  'image/svg+xml',
-  'text/javascript',
-  'application/javascript',
-]);
+/** Types a browser would render or run (HTML, any XML, script): what the UI shows inline goes out as plain text. */
+function isActiveContent(type: string): boolean {
+  return (
+    /^(text\/html|text\/xml|application\/xml|text\/xsl|text\/javascript|application\/(x-)?javascript|application\/ecmascript)$/.test(
+      type,
+    ) || type.endsWith('+xml')
+  );
+}
+
+/** RFC 6266: an ASCII fallback name, and the exact name UTF-8 encoded for clients that read it. */
+function contentDisposition(kind: 'attachment' | 'inline', name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  if (fallback === name) return `${kind}; filename="${name}"`;
+  return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
 
 export interface ArtifactRouteDeps {
   readonly artifacts: ArtifactService;
@@ -49,11 +57,11 @@ async function sendArtifact(
   disposition: 'attachment' | 'inline',
 ): Promise<FastifyReply> {
   let type = mime.lookup(name) || 'application/octet-stream';
-  if (disposition === 'inline' && ACTIVE_CONTENT.has(type)) type = 'text/plain';
+  if (disposition === 'inline' && isActiveContent(type)) type = 'text/plain';
   void reply
     .header('content-type', type)
     .header('content-length', download.size)
-    .header('content-disposition', `${disposition}; filename="${name.replace(/["\\\r\n]/g, '_')}"`)
+    .header('content-disposition', contentDisposition(disposition, name))
     .header('x-content-type-options', 'nosniff');
   if (download.entry) {
     // RFC 9530 digest of the stored bytes, plus a plain hex form for simple clients.
@@ -111,9 +119,8 @@ function registerStreamingRoutes(app: FastifyInstance, deps: ArtifactRouteDeps):
         }
         const path = parseArtifactPath(required(query.path, 'path'));
         const root = await deps.artifacts.runRoot(runId);
-        await deps.artifacts.upload(parseArtifactPath(`${root}/${path}`), bodyStream(request), {
-          contentLength: length,
-        });
+        const body = limitBytes(bodyStream(request), UI_UPLOAD_LIMIT, 'Artifact size is too large. Max size is 10MB.');
+        await deps.artifacts.upload(parseArtifactPath(`${root}/${path}`), body, { contentLength: length });
         return {};
       });
     }

@@ -2,11 +2,18 @@ import { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient, ContainerListBlobHierarchySegmentResponse } from '@azure/storage-blob';
 import { type ArtifactPath, parseArtifactPath } from '../../core/artifact-path.ts';
 import { MlflowError } from '../../core/errors.ts';
-import type { ArtifactRepository, CompletedPart, FileInfo, ListPage, ObjectInfo } from '../artifact-repository.ts';
+import type {
+  ArtifactRepository,
+  CompletedPart,
+  FileInfo,
+  ListPage,
+  ObjectInfo,
+  PutOptions,
+} from '../artifact-repository.ts';
 import { type AzureArtifactOptions, connectAzure } from './azure-connection.ts';
 import { isBlobNotFound, translateAzureError } from './azure-errors.ts';
 import { newUploadId, partBlockId } from './block-ids.ts';
-import { stageBlockFromStream, unquoteEtag, uploadInBlocks } from './block-upload.ts';
+import { onlyIfAbsent, stageBlockFromStream, unquoteEtag, uploadInBlocks } from './block-upload.ts';
 import { UPLOADS_DIR, UploadMarkers } from './upload-markers.ts';
 
 export type { AzureArtifactOptions } from './azure-connection.ts';
@@ -112,11 +119,7 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
     return translateAzureError(error, what, this.container.containerName);
   }
 
-  async put(
-    path: ArtifactPath,
-    body: Readable,
-    options: { contentLength?: number; signal?: AbortSignal } = {},
-  ): Promise<ObjectInfo> {
+  async put(path: ArtifactPath, body: Readable, options: PutOptions = {}): Promise<ObjectInfo> {
     const what = `Artifact '${path}'`;
     try {
       this.checkFile(path);
@@ -131,6 +134,7 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
         contentLength: options.contentLength,
         signal: options.signal,
         what,
+        ifAbsent: options.ifAbsent,
       });
     } catch (error) {
       throw this.fail(error, what);
@@ -269,6 +273,7 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
     path: ArtifactPath,
     uploadId: string,
     parts: readonly CompletedPart[],
+    options: { ifAbsent?: boolean } = {},
   ): Promise<ObjectInfo> {
     this.checkFile(path);
     const what = `Upload '${uploadId}' of '${path}'`;
@@ -293,7 +298,10 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
           `${what}: parts ${missing.join(', ')} are not uploaded (or another upload to this path completed first)`,
         );
       }
-      const response = await blob.commitBlockList(ordered.map((part) => part.etag));
+      const response = await blob.commitBlockList(
+        ordered.map((part) => part.etag),
+        { conditions: onlyIfAbsent(options) },
+      );
       await this.markers.remove(uploadId);
       const size = ordered.reduce((sum, part) => sum + (staged.get(part.etag) ?? 0), 0);
       return { size, etag: unquoteEtag(response.etag) };

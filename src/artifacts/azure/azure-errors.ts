@@ -42,6 +42,9 @@ export function translateAzureError(error: unknown, what: string, container: str
     return new MlflowError('INVALID_STATE', `The Azure container '${container}' does not exist`, details);
   }
   if (status === 404) return MlflowError.notFound(`${what} does not exist`);
+  if (status === 412 || (status === 409 && code === 'BlobAlreadyExists')) {
+    return new MlflowError('RESOURCE_CONFLICT', `${what} already exists`, details);
+  }
   if (status === 400 && BAD_BLOCK_LIST.has(code)) {
     return MlflowError.invalidParameter(`${what}: the block list is not valid (${code})`);
   }

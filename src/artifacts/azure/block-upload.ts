@@ -22,6 +22,13 @@ export interface BlockUploadOptions {
   readonly signal?: AbortSignal | undefined;
   /** Names the object in error messages. */
   readonly what: string;
+  /** Create only: Azure refuses the commit (409/412) when a blob already exists at the name. */
+  readonly ifAbsent?: boolean | undefined;
+}
+
+/** `If-None-Match: *`: the service decides atomically that nothing exists at the name yet. */
+export function onlyIfAbsent(options: { ifAbsent?: boolean | undefined }): { ifNoneMatch?: string } {
+  return options.ifAbsent ? { ifNoneMatch: '*' } : {};
 }
 
 /**
@@ -90,14 +97,17 @@ export async function uploadInBlocks(
     }
     if (blockIds.length === 0) {
       const whole = Buffer.concat(pending);
-      const response = await blob.upload(whole, whole.length, { abortSignal: signal });
+      const response = await blob.upload(whole, whole.length, {
+        abortSignal: signal,
+        conditions: onlyIfAbsent(options),
+      });
       return { size, etag: unquoteEtag(response.etag) };
     }
     if (pendingBytes > 0) stage(Buffer.concat(pending));
     await Promise.all(inFlight);
     if (stageFailure !== undefined) throw stageFailure;
     if (signal?.aborted) throw cancelled(what);
-    const response = await blob.commitBlockList(blockIds, { abortSignal: signal });
+    const response = await blob.commitBlockList(blockIds, { abortSignal: signal, conditions: onlyIfAbsent(options) });
     return { size, etag: unquoteEtag(response.etag) };
   } catch (error) {
     requests.abort();

@@ -1,12 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ArtifactPath, parseArtifactPath } from '../../core/artifact-path.ts';
 import { MlflowError } from '../../core/errors.ts';
-import type { ArtifactRepository, CompletedPart, FileInfo, ListPage, ObjectInfo } from '../artifact-repository.ts';
+import type {
+  ArtifactRepository,
+  CompletedPart,
+  FileInfo,
+  ListPage,
+  ObjectInfo,
+  PutOptions,
+} from '../artifact-repository.ts';
 
 /** Uploads in progress live here, inside the root so that the final rename never crosses filesystems. */
 const WORK_DIR = '.plumb-uploads';
@@ -90,8 +97,13 @@ export class LocalArtifactRepository implements ArtifactRepository {
         callback(null, chunk);
       },
     });
+    // The file exists before any byte flows and the stream opens it with 'r+' (never creating it):
+    // a lazily opened stream could otherwise re-create it after a failure's clean-up removed it.
+    await (await open(file, 'wx')).close();
     try {
-      await pipeline(body, counter, createWriteStream(file, { highWaterMark: WRITE_BUFFER }), { signal });
+      await pipeline(body, counter, createWriteStream(file, { flags: 'r+', highWaterMark: WRITE_BUFFER }), {
+        signal,
+      });
       const handle = await open(file, 'r+');
       try {
         await handle.sync();
@@ -105,7 +117,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
     }
   }
 
-  private async moveIntoPlace(temp: string, path: ArtifactPath): Promise<ObjectInfo> {
+  private async moveIntoPlace(temp: string, path: ArtifactPath, ifAbsent = false): Promise<ObjectInfo> {
     try {
       const target = await this.locateForWrite(path);
       await mkdir(join(target, '..'), { recursive: true });
@@ -115,7 +127,16 @@ export class LocalArtifactRepository implements ArtifactRepository {
       if (existing?.isDirectory()) {
         throw MlflowError.invalidParameter(`Invalid artifact path '${path}': a directory exists there`);
       }
-      await rename(temp, checked);
+      if (ifAbsent) {
+        // link() fails with EEXIST when the name is taken, decided by the filesystem in one step.
+        await link(temp, checked).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') throw new MlflowError('RESOURCE_CONFLICT', `Artifact '${path}' already exists`);
+          throw error;
+        });
+        await rm(temp, { force: true });
+      } else {
+        await rename(temp, checked);
+      }
       const info = await stat(checked);
       return { size: info.size, etag: etagOf(info.size, info.mtimeMs) };
     } catch (error) {
@@ -129,10 +150,10 @@ export class LocalArtifactRepository implements ArtifactRepository {
     }
   }
 
-  async put(path: ArtifactPath, body: Readable, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo> {
+  async put(path: ArtifactPath, body: Readable, options: PutOptions = {}): Promise<ObjectInfo> {
     await this.locateForWrite(path);
     const { file } = await this.writeTemp(body, options.signal);
-    return this.moveIntoPlace(file, path);
+    return this.moveIntoPlace(file, path, options.ifAbsent);
   }
 
   async get(path: ArtifactPath): Promise<{ body: Readable; info: ObjectInfo }> {
@@ -188,8 +209,8 @@ export class LocalArtifactRepository implements ArtifactRepository {
   }
 
   async delete(path: ArtifactPath): Promise<void> {
-    const target = await this.locate(path);
-    if (target === undefined || path === '') return;
+    if (path === '') return;
+    const target = await this.locateForWrite(path);
     await rm(target, { recursive: true, force: true });
   }
 
@@ -232,8 +253,10 @@ export class LocalArtifactRepository implements ArtifactRepository {
         callback(null, chunk);
       },
     });
-    body.on('error', (error) => hashing.destroy(error));
-    const { file } = await this.writeTemp(body.pipe(hashing), options.signal);
+    pipeline(body, hashing).catch(() => {
+      // writeTemp's own pipeline reports the failure.
+    });
+    const { file } = await this.writeTemp(hashing, options.signal);
     const etag = hash.digest('hex');
     await rename(file, join(dir, `${partNumber}.${etag}`));
     return etag;
@@ -243,6 +266,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
     path: ArtifactPath,
     uploadId: string,
     parts: readonly CompletedPart[],
+    options: { ifAbsent?: boolean } = {},
   ): Promise<ObjectInfo> {
     const dir = await this.requireUpload(path, uploadId);
     const stored = new Set(await readdir(dir));
@@ -257,7 +281,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
       for (const part of ordered) yield* createReadStream(join(dir, `${part.partNumber}.${part.etag}`));
     })();
     const { file } = await this.writeTemp(Readable.from(assembled));
-    const info = await this.moveIntoPlace(file, path);
+    const info = await this.moveIntoPlace(file, path, options.ifAbsent);
     await rm(dir, { recursive: true, force: true });
     return info;
   }
@@ -274,7 +298,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
     let removed = 0;
     for (const entry of entries) {
       const info = await lstat(join(dir, entry)).catch(() => undefined);
-      if (info && now - info.mtimeMs >= olderThanMs) {
+      if (info && (olderThanMs <= 0 || now - info.mtimeMs >= olderThanMs)) {
         await rm(join(dir, entry), { recursive: true, force: true });
         removed++;
       }
