@@ -58,8 +58,16 @@ export async function createArtifactRepository(config: ArtifactStoreConfig): Pro
         accountKey: config.accountKey,
       });
     }
-    case 's3':
-      throw new MlflowError('INVALID_STATE', `Artifact store ${config.kind} is being wired`);
+    case 's3': {
+      const { createS3ArtifactRepository } = await import('./artifacts/s3/s3-artifact-repository.ts');
+      return createS3ArtifactRepository({
+        bucket: config.bucket,
+        prefix: config.prefix,
+        endpoint: config.endpoint,
+        region: config.region,
+        forcePathStyle: config.forcePathStyle,
+      });
+    }
     default: {
       const unknown: never = config;
       throw new MlflowError('INVALID_STATE', `Unsupported artifact store ${JSON.stringify(unknown)}`);

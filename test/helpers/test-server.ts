@@ -11,13 +11,19 @@ export interface TestApp {
 }
 
 /** A Plumb app on a fresh SQLite database and artifact folder in a temp dir, for app.inject() tests. */
-export async function createTestApp(options: { env?: Record<string, string> } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  readonly env?: Record<string, string>;
+  /** Where artifacts go; a local folder in the temp dir by default. */
+  readonly artifactsDestination?: string;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'plumb-test-'));
   const config = loadConfig(
     { PLUMB_LOG_LEVEL: 'silent', ...options.env },
     {
       backendStoreUri: options.env?.MLFLOW_BACKEND_STORE_URI ?? `sqlite:///${join(dir, 'mlruns.db')}`,
-      artifactsDestination: join(dir, 'mlartifacts'),
+      artifactsDestination: options.artifactsDestination ?? join(dir, 'mlartifacts'),
       host: '127.0.0.1',
       port: 0,
     },
@@ -36,7 +42,7 @@ export async function createTestApp(options: { env?: Record<string, string> } = 
 
 /** The same, listening on 127.0.0.1 on a free port, for tests that speak real HTTP. */
 export async function startTestServer(
-  options: { env?: Record<string, string> } = {},
+  options: TestAppOptions = {},
 ): Promise<{ baseUrl: string; dir: string; close(): Promise<void> }> {
   const test = await createTestApp(options);
   const address = await test.app.http.listen({ host: '127.0.0.1', port: 0 });
