@@ -140,7 +140,12 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const http = buildHttpServer({
       tracking,
       registry,
-      artifacts: { artifacts, snapshots, serveArtifacts: config.artifacts.serveArtifacts },
+      artifacts: {
+        artifacts,
+        snapshots,
+        serveArtifacts: config.artifacts.serveArtifacts,
+        modelVersionUri: async (name, version) => (await registry.versions.getDownloadUri(name, version)).value,
+      },
       logger,
       version: PLUMB_VERSION,
     });

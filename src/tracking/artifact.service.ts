@@ -150,6 +150,18 @@ export class ArtifactService {
     return { rootUri: info.artifactUri, files };
   }
 
+  /**
+   * A file below an artifact URI this server stores (a model version's storage location, say);
+   * any other URI is refused rather than read.
+   */
+  async downloadUnder(uri: string, path: string): Promise<Awaited<ReturnType<ArtifactService['download']>>> {
+    const root = runArtifactPathOf(uri, this.deps.destinationUri);
+    if (root === undefined) {
+      throw MlflowError.invalidParameter(`'${uri}' is not stored by this server; read it from that location directly.`);
+    }
+    return this.download(parseArtifactPath(`${root}/${parseArtifactPath(path)}`));
+  }
+
   /** Where a run's artifacts live in this server's store; refused when elsewhere. */
   async runRoot(runId: string): Promise<ArtifactPath> {
     return this.requireServedRoot(await this.requireRun(runId));

@@ -34,6 +34,8 @@ function contentDisposition(kind: 'attachment' | 'inline', name: string): string
 export interface ArtifactRouteDeps {
   readonly artifacts: ArtifactService;
   readonly snapshots: RunSnapshotService;
+  /** The stored location of a registered model version (`model-versions/get-download-uri`). */
+  modelVersionUri(name: string, version: string): Promise<string>;
   readonly serveArtifacts: boolean;
 }
 
@@ -240,6 +242,20 @@ export function registerArtifactRoutes(app: FastifyInstance, router: Router, dep
       return { path: dir };
     });
     router.remember(`${prefix}/runs/snapshot`, ['POST']);
+  }
+
+  const ModelVersionArtifact = z.object({
+    name: wire.string().optional(),
+    version: wire.string().optional(),
+    path: wire.string().optional(),
+  });
+  for (const prefix of ['', '/ajax-api/2.0/mlflow']) {
+    app.get(`${prefix}/model-versions/get-artifact`, async (request, reply) => {
+      const query = parseMessage(ModelVersionArtifact, request.query);
+      const uri = await deps.modelVersionUri(required(query.name, 'name'), required(query.version, 'version'));
+      const path = required(query.path, 'path');
+      return sendArtifact(reply, await artifacts.downloadUnder(uri, path), baseName(parseArtifactPath(path)), 'inline');
+    });
   }
 
   for (const prefix of ['', '/ajax-api/2.0/mlflow']) {
