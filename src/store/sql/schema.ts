@@ -25,6 +25,10 @@ export interface Database {
   model_version_tags: KeyValueTable & { registered_model_id: number; version: number };
   registered_model_aliases: { registered_model_id: number; alias: string; version: number };
   registry_events: RegistryEventsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_tags: { model_id: string; tag_key: string; tag_value: string };
+  logged_model_params: { model_id: string; param_key: string; param_value: string };
+  logged_model_metrics: LoggedModelMetricsTable;
 }
 
 interface KeyValueTable {
@@ -162,4 +166,35 @@ export interface RegistryEventsTable {
   actor: string | null;
   revision: number;
   event_time: number;
+}
+
+/** Logged models (migration 4), with MLflow's column names. */
+export interface LoggedModelsTable {
+  /** Monotonic insertion order: page tokens use it as a snapshot watermark. */
+  row_id: Generated<number>;
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  status: string;
+  status_message: string | null;
+  model_type: string | null;
+  source_run_id: string | null;
+  lifecycle_stage: string;
+}
+
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  metric_name: string;
+  metric_timestamp_ms: number;
+  metric_step: number;
+  metric_value: number;
+  is_nan: number;
+  experiment_id: number;
+  run_id: string;
+  /** '' when the metric names no dataset. */
+  dataset_name: string;
+  dataset_digest: string;
 }
