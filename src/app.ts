@@ -12,6 +12,7 @@ import type { MetadataStore } from './store/store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
 import { ExperimentService } from './tracking/experiment.service.ts';
+import { LoggedModelService } from './tracking/logged-model.service.ts';
 import { LoggingService } from './tracking/logging.service.ts';
 import { MetricHistoryService } from './tracking/metric-history.service.ts';
 import { RunService } from './tracking/run.service.ts';
@@ -121,6 +122,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       runs: new RunService({ ...deps, rules, onRunEnded: (runId) => snapshots.schedule(runId) }),
       logging: new LoggingService({ store: store.tracking, rules }),
       history: new MetricHistoryService({ store: store.tracking }),
+      loggedModels: new LoggedModelService({ ...deps, rules }),
     };
     const artifacts = new ArtifactService({
       repository,

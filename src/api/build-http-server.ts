@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpServer } from './http-server.ts';
 import { type ArtifactRouteDeps, registerArtifactRoutes } from './routes/artifacts.routes.ts';
+import { registerLoggedModelRoutes } from './routes/logged-models.routes.ts';
 import { registerExperimentRoutes } from './routes/experiments.routes.ts';
 import { registerMetricRoutes } from './routes/metrics.routes.ts';
 import { registerRegistryRoutes } from './routes/registry.routes.ts';
@@ -28,5 +29,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerMetricRoutes(router, deps.tracking);
   registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
+  registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
   return app;
 }

@@ -67,7 +67,7 @@ export class Router {
 }
 
 /** MLflow's CSRF defence (CVE-2023-43472): write requests must declare a JSON body. */
-function jsonBody(request: FastifyRequest): unknown {
+export function jsonBody(request: FastifyRequest): unknown {
   const contentType = request.headers['content-type'];
   if (contentType === undefined) {
     if (request.bodyBytes > 0) throw MlflowError.invalidParameter('Bad Request. Content-Type header is missing.');

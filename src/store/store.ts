@@ -15,6 +15,7 @@ import type {
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
+import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
 import type { RegistryStore } from './registry-store.ts';
 
 /**
@@ -98,7 +99,7 @@ export interface SearchPage<T> {
   readonly watermark: number;
 }
 
-export interface TrackingReads {
+export interface TrackingReads extends LoggedModelReads {
   getExperiment(experimentId: string): Promise<Experiment | undefined>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   searchExperiments(query: ExperimentQuery): Promise<SearchPage<Experiment>>;
@@ -141,7 +142,7 @@ export interface NewRun {
   readonly tags: readonly Tag[];
 }
 
-export interface TrackingWrites extends TrackingReads {
+export interface TrackingWrites extends TrackingReads, LoggedModelWrites {
   /** Throws RESOURCE_ALREADY_EXISTS when the name is taken, deleted experiments included. */
   insertExperiment(experiment: NewExperiment): Promise<string>;
   /** Creates experiment 0 when the store has no experiment at all; a no-op otherwise. */

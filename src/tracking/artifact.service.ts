@@ -162,6 +162,22 @@ export class ArtifactService {
     return this.download(parseArtifactPath(`${root}/${parseArtifactPath(path)}`));
   }
 
+  /**
+   * The entries of a directory below an artifact URI this server stores (a logged model's
+   * location), relative to that URI; any other URI is refused rather than read.
+   */
+  async listUnder(
+    uri: string,
+    path: string | undefined,
+  ): Promise<{ path: string; isDir: boolean; size?: number | undefined }[]> {
+    const root = runArtifactPathOf(uri, this.deps.destinationUri);
+    if (root === undefined) {
+      throw MlflowError.invalidParameter(`'${uri}' is not stored by this server; read it from that location directly.`);
+    }
+    const listed = await this.list(path ? parseArtifactPath(`${root}/${parseArtifactPath(path)}`) : root);
+    return listed.map((f) => ({ path: f.path.slice(root.length + 1), isDir: f.isDir, size: f.size }));
+  }
+
   /** Where a run's artifacts live in this server's store; refused when elsewhere. */
   async runRoot(runId: string): Promise<ArtifactPath> {
     return this.requireServedRoot(await this.requireRun(runId));

@@ -34,8 +34,10 @@ export class LoggingService {
   async logMetric(runId: string, metric: MetricToStore): Promise<void> {
     validateMetric(metric);
     await this.deps.store.write(async (tx) => {
-      await requireActiveRun(tx, runId);
+      const info = await requireActiveRun(tx, runId);
       await tx.insertMetrics(runId, [metric]);
+      // MLflow 3: a point logged with a model_id is also one of that logged model's metrics.
+      await tx.linkLoggedModelMetrics(runId, info.experimentId, [metric]);
     });
   }
 
@@ -60,10 +62,11 @@ export class LoggingService {
     const tags = batch.tags.map((t) => validateRunTag(t, this.deps.rules));
     validateUniqueParamKeys(params);
     await this.deps.store.write(async (tx) => {
-      await requireActiveRun(tx, runId);
+      const info = await requireActiveRun(tx, runId);
       const newParams = await this.rejectChangedParams(tx, runId, params);
       await tx.insertParams(runId, newParams);
       await tx.insertMetrics(runId, batch.metrics);
+      await tx.linkLoggedModelMetrics(runId, info.experimentId, batch.metrics);
       await tx.setRunTags(runId, tags);
     });
   }

@@ -6,24 +6,18 @@
  */
 import type { WireFixture } from './fixtures.ts';
 
-const MODEL_REGISTRY = 'issue 4 "Model registry"';
-type Issue = typeof MODEL_REGISTRY;
+/** Issues with fixtures still pending: none now. Add `const X = 'issue N "…"'` and `typeof X` here when one comes. */
+type Issue = never;
 
 /** Endpoints each issue owns: a prefix when it ends in `/`, else an exact path. */
-const SCOPES: Readonly<Record<Issue, readonly string[]>> = {
-  // Registered models and model versions have landed; logged models (MLflow 3) are still to come.
-  [MODEL_REGISTRY]: ['/api/2.0/mlflow/logged-models/'],
-};
+const SCOPES: ReadonlyMap<Issue, readonly string[]> = new Map<Issue, readonly string[]>();
 
 export interface PendingFixture {
   readonly fixture: string;
   readonly issue: Issue;
 }
 
-export const PENDING: readonly PendingFixture[] = [
-  { fixture: '079-artifact-list-subdir-4.json', issue: MODEL_REGISTRY },
-  { fixture: '085-artifact-download-5.json', issue: MODEL_REGISTRY },
-];
+export const PENDING: readonly PendingFixture[] = [];
 
 const byFixture = new Map(PENDING.map((p) => [p.fixture, p.issue]));
 
@@ -34,7 +28,7 @@ export function pendingIssue(fixture: WireFixture): Issue | undefined {
 
 function scopeOf(path: string): Issue | undefined {
   const inScope = (entry: string) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry);
-  return (Object.keys(SCOPES) as Issue[]).find((issue) => SCOPES[issue].some(inScope));
+  return [...SCOPES].find(([, entries]) => entries.some(inScope))?.[0];
 }
 
 /**

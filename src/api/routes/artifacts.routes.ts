@@ -52,7 +52,7 @@ function toWireFile(file: { path: string; isDir: boolean; size?: number | undefi
   return file.isDir ? { path: file.path, is_dir: true } : { path: file.path, is_dir: false, file_size: file.size };
 }
 
-async function sendArtifact(
+export async function sendArtifact(
   reply: FastifyReply,
   download: Awaited<ReturnType<ArtifactService['download']>>,
   name: string,

@@ -1,4 +1,5 @@
 import type { ExperimentService } from '../../tracking/experiment.service.ts';
+import type { LoggedModelService } from '../../tracking/logged-model.service.ts';
 import type { LoggingService } from '../../tracking/logging.service.ts';
 import type { MetricHistoryService } from '../../tracking/metric-history.service.ts';
 import type { RunService } from '../../tracking/run.service.ts';
@@ -8,4 +9,5 @@ export interface TrackingServices {
   readonly runs: RunService;
   readonly logging: LoggingService;
   readonly history: MetricHistoryService;
+  readonly loggedModels: LoggedModelService;
 }

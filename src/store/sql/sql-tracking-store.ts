@@ -4,6 +4,8 @@ import type { TrackingStore, TrackingWrites } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import * as experiments from './experiment-queries.ts';
 import * as inputs from './input-queries.ts';
+import * as loggedModels from './logged-model-queries.ts';
+import { searchLoggedModels } from './logged-model-search.ts';
 import * as metrics from './metric-queries.ts';
 import * as runs from './run-queries.ts';
 import type { Database } from './schema.ts';
@@ -53,6 +55,18 @@ class SqlTrackingOperations implements TrackingWrites {
   logInputs: TrackingWrites['logInputs'] = (runId, experimentId, datasets, models) =>
     inputs.logInputs(this.db, this.dialect, runId, experimentId, datasets, models);
   logOutputs: TrackingWrites['logOutputs'] = (runId, models) => inputs.logOutputs(this.db, this.dialect, runId, models);
+
+  getLoggedModel: TrackingWrites['getLoggedModel'] = (id, options) => loggedModels.getLoggedModel(this.db, id, options);
+  searchLoggedModels: TrackingWrites['searchLoggedModels'] = (q) => searchLoggedModels(this.db, this.dialect, q);
+  insertLoggedModel: TrackingWrites['insertLoggedModel'] = (m) => loggedModels.insertLoggedModel(this.db, m);
+  updateLoggedModel: TrackingWrites['updateLoggedModel'] = (id, patch) =>
+    loggedModels.updateLoggedModel(this.db, id, patch);
+  setLoggedModelTags = (id: string, tags: readonly Tag[]) => loggedModels.setLoggedModelTags(this.db, id, tags);
+  deleteLoggedModelTag = (id: string, key: string) => loggedModels.deleteLoggedModelTag(this.db, id, key);
+  insertLoggedModelParams = (id: string, params: readonly Tag[]) =>
+    loggedModels.insertLoggedModelParams(this.db, id, params);
+  linkLoggedModelMetrics: TrackingWrites['linkLoggedModelMetrics'] = (runId, experimentId, metrics) =>
+    loggedModels.linkLoggedModelMetrics(this.db, this.dialect, runId, experimentId, metrics);
 }
 
 export class SqlTrackingStore extends SqlTrackingOperations implements TrackingStore {

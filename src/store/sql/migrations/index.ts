@@ -2,7 +2,6 @@ import type { Migration } from './migration.ts';
 import { trackingSchema } from './0001-tracking.ts';
 import { artifactManifest } from './0002-artifact-manifest.ts';
 import { registrySchema } from './0003-registry.ts';
-import { webhooksSchema } from './0004-webhooks.ts';
 import { loggedModelsSchema } from './0004-logged-models.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
