@@ -9,11 +9,13 @@ import { registerRegistryRoutes } from './routes/registry.routes.ts';
 import type { RegistryServices } from './routes/registry-services.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
 import type { TrackingServices } from './routes/tracking-services.ts';
+import { registerWebhookRoutes, type WebhookRouteService } from './routes/webhooks.routes.ts';
 
 export interface HttpDeps {
   readonly tracking: TrackingServices;
   readonly registry: RegistryServices;
   readonly artifacts: ArtifactRouteDeps;
+  readonly webhooks?: WebhookRouteService | undefined;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -29,6 +31,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerMetricRoutes(router, deps.tracking);
   registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
+  if (deps.webhooks) registerWebhookRoutes(router, deps.webhooks);
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
   return app;
 }

@@ -27,6 +27,16 @@ void describe('loadConfig', () => {
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },
+      webhooks: {
+        secretKey: undefined,
+        allowedSchemes: ['https'],
+        allowedHosts: [],
+        requestTimeoutMs: 30_000,
+        maxRetries: 3,
+        retryBaseMs: 1000,
+        pollIntervalMs: 1000,
+        maxWorkers: 10,
+      },
       logLevel: 'info',
     });
   });
@@ -249,6 +259,16 @@ void describe('describeConfig and redactUri', () => {
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },
+      webhooks: {
+        secretKey: undefined,
+        allowedSchemes: ['https'],
+        allowedHosts: [],
+        requestTimeoutMs: 30_000,
+        maxRetries: 3,
+        retryBaseMs: 1000,
+        pollIntervalMs: 1000,
+        maxWorkers: 10,
+      },
       logLevel: 'info',
     });
     assert.doesNotMatch(JSON.stringify(described), /p4ss/);

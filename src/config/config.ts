@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ArtifactStoreConfig, parseArtifactStoreUri } from './artifact-store-uri.ts';
@@ -14,6 +15,7 @@ export interface Config {
   readonly artifacts: ArtifactsConfig;
   readonly server: ServerConfig;
   readonly tracking: { readonly truncateLongValues: boolean };
+  readonly webhooks: WebhooksConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -27,6 +29,22 @@ export interface ArtifactsConfig {
   readonly serveArtifacts: boolean;
   /** Off by default: artifacts of a finished run are immutable. */
   readonly allowOverwriteFinishedRuns: boolean;
+}
+
+export interface WebhooksConfig {
+  /** AES-256-GCM key for webhook secrets at rest; without one, webhooks cannot have secrets. */
+  readonly secretKey?: Buffer | undefined;
+  /** MLFLOW_WEBHOOK_ALLOWED_SCHEMES: https only by default. */
+  readonly allowedSchemes: readonly string[];
+  /** Host names, addresses and CIDRs webhooks may reach although they are private (tests, internal hooks). */
+  readonly allowedHosts: readonly string[];
+  readonly requestTimeoutMs: number;
+  /** Retries after the first attempt (MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES). */
+  readonly maxRetries: number;
+  readonly retryBaseMs: number;
+  readonly pollIntervalMs: number;
+  /** Deliveries sent at once by one server (MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS). */
+  readonly maxWorkers: number;
 }
 
 export interface ServerConfig {
@@ -74,7 +92,43 @@ const Raw = z.object({
   azureConnectionString: z.string().min(1).optional(),
   azureAccountKey: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  webhookSecretKey: z
+    .string()
+    .refine((v) => decodeSecretKey(v) !== undefined, 'must be 32 bytes as 64 hex digits or base64 (a Fernet key works)')
+    .optional(),
+  webhookAllowedSchemes: z
+    .string()
+    .refine((v) => list(v).every((s) => s === 'http' || s === 'https'), 'must list http and/or https'),
+  webhookAllowedHosts: z.string().refine((v) => list(v).every(validHostEntry), 'must list host names, IPs or CIDRs'),
+  webhookRequestTimeout: z.coerce.number().int().min(1).max(300),
+  webhookMaxRetries: z.coerce.number().int().min(0).max(10),
+  webhookRetryBaseMs: z.coerce.number().int().min(1).max(600_000),
+  webhookPollIntervalMs: z.coerce.number().int().min(10).max(600_000),
+  webhookMaxWorkers: z.coerce.number().int().min(1).max(100),
 });
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== '');
+
+function validHostEntry(entry: string): boolean {
+  const [base, prefix, extra] = entry.split('/');
+  const family = isIP(base ?? '');
+  if (prefix === undefined) return family !== 0 || /^[a-z0-9.-]+$/.test(entry);
+  const bits = Number(prefix);
+  return extra === undefined && family !== 0 && /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+/** 64 hex digits, or base64/base64url of 32 bytes (MLflow's Fernet keys have that form). */
+export function decodeSecretKey(value: string): Buffer | undefined {
+  const text = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
 
 const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env: string[]; fallback?: unknown }> = {
   backendStoreUri: {
@@ -102,6 +156,14 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   azureConnectionString: { env: ['AZURE_STORAGE_CONNECTION_STRING'] },
   azureAccountKey: { env: ['AZURE_STORAGE_ACCESS_KEY'] },
   logLevel: { env: ['PLUMB_LOG_LEVEL'], fallback: 'info' },
+  webhookSecretKey: { env: ['PLUMB_WEBHOOK_SECRET_KEY', 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY'] },
+  webhookAllowedSchemes: { env: ['MLFLOW_WEBHOOK_ALLOWED_SCHEMES'], fallback: 'https' },
+  webhookAllowedHosts: { env: ['PLUMB_WEBHOOK_ALLOWED_HOSTS'], fallback: '' },
+  webhookRequestTimeout: { env: ['MLFLOW_WEBHOOK_REQUEST_TIMEOUT'], fallback: 30 },
+  webhookMaxRetries: { env: ['MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES'], fallback: 3 },
+  webhookRetryBaseMs: { env: ['PLUMB_WEBHOOK_RETRY_BASE_MS'], fallback: 1000 },
+  webhookPollIntervalMs: { env: ['PLUMB_WEBHOOK_POLL_INTERVAL_MS'], fallback: 1000 },
+  webhookMaxWorkers: { env: ['MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS'], fallback: 10 },
 };
 
 function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
@@ -226,6 +288,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     },
     server: { host: raw.host, port: raw.port },
     tracking: { truncateLongValues: raw.truncateLongValues },
+    webhooks: {
+      secretKey: raw.webhookSecretKey === undefined ? undefined : decodeSecretKey(raw.webhookSecretKey),
+      allowedSchemes: list(raw.webhookAllowedSchemes),
+      allowedHosts: list(raw.webhookAllowedHosts),
+      requestTimeoutMs: raw.webhookRequestTimeout * 1000,
+      maxRetries: raw.webhookMaxRetries,
+      retryBaseMs: raw.webhookRetryBaseMs,
+      pollIntervalMs: raw.webhookPollIntervalMs,
+      maxWorkers: raw.webhookMaxWorkers,
+    },
     logLevel: raw.logLevel,
   };
 }
@@ -250,6 +322,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     },
     server: config.server,
     tracking: config.tracking,
+    webhooks: { ...config.webhooks, secretKey: config.webhooks.secretKey ? '***' : undefined },
     logLevel: config.logLevel,
   };
 }

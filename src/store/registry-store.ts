@@ -9,6 +9,7 @@ import type {
 } from '../core/registry.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { SearchPage } from './store.ts';
+import type { WebhookOutbox } from './webhook-store.ts';
 
 /**
  * The model-registry part of the metadata port. As with TrackingStore, the rules live in the
@@ -129,7 +130,7 @@ export interface NewRegistryEvent {
   readonly time: number;
 }
 
-export interface RegistryWrites extends RegistryReads {
+export interface RegistryWrites extends RegistryReads, WebhookOutbox {
   /**
    * Reads the model's header and holds a lock on its row until the transaction ends, so that
    * version allocation, promotions, renames and deletes of one model run one after the other.

@@ -17,6 +17,7 @@ import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
 import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
 import type { RegistryStore } from './registry-store.ts';
+import type { WebhookStore } from './webhook-store.ts';
 
 /**
  * The metadata port. Implementations hold SQL only; the rules (what may be written when) live in
@@ -27,6 +28,7 @@ export interface MetadataStore {
   readonly tracking: TrackingStore;
   readonly artifactManifest: ArtifactManifestStore;
   readonly registry: RegistryStore;
+  readonly webhooks: WebhookStore;
   readonly schema: SchemaControl;
   close(): Promise<void>;
 }

@@ -42,6 +42,11 @@ export interface SqlDialect {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
   lockRowsForUpdate<Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q;
+  /**
+   * The database server's current time in epoch milliseconds, for leases shared by replicas: one
+   * clock (the database's) decides when a lease ran out, not each node's.
+   */
+  currentTimeMillis(): Expression<number>;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
 }

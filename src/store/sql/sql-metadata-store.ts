@@ -6,6 +6,7 @@ import { Migrator } from './migrator.ts';
 import type { Database } from './schema.ts';
 import { SqlRegistryStore } from './sql-registry-store.ts';
 import { SqlTrackingStore } from './sql-tracking-store.ts';
+import { SqlWebhookStore } from './sql-webhook-store.ts';
 
 /** The metadata port over one SQL database; dialect folders only open the connection. */
 export function createSqlMetadataStore(
@@ -18,6 +19,7 @@ export function createSqlMetadataStore(
     tracking: new SqlTrackingStore(db, dialect),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
     registry: new SqlRegistryStore(db, dialect),
+    webhooks: new SqlWebhookStore(db, dialect),
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),

@@ -6,6 +6,7 @@ import * as events from './registry-event-queries.ts';
 import * as models from './registry-model-queries.ts';
 import * as search from './registry-search.ts';
 import * as versions from './registry-version-queries.ts';
+import { enqueueDeliveries, webhookDb } from './webhook-queries.ts';
 import type { Database } from './schema.ts';
 
 /** The registry half of the metadata port over any Kysely connection or transaction. */
@@ -48,6 +49,8 @@ class SqlRegistryOperations implements RegistryWrites {
   setAlias = (id: number, alias: string, version: number) => versions.setAlias(this.db, id, alias, version);
   deleteAlias = (id: number, alias: string) => versions.deleteAlias(this.db, id, alias);
   appendRegistryEvent: RegistryWrites['appendRegistryEvent'] = (e) => events.appendRegistryEvent(this.db, e);
+  enqueueWebhookDeliveries: RegistryWrites['enqueueWebhookDeliveries'] = (event, data, time) =>
+    enqueueDeliveries(webhookDb(this.db), this.dialect, event, data, time);
 }
 
 export class SqlRegistryStore extends SqlRegistryOperations implements RegistryStore {

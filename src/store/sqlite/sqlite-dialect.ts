@@ -22,6 +22,8 @@ export const sqliteDialect: SqlDialect = {
     }
     return error;
   },
+  // julianday('now') carries milliseconds; 2440587.5 is the Julian day of the Unix epoch.
+  currentTimeMillis: () => sql<number>`CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)`,
   likeMatch(value, pattern, caseSensitive) {
     // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher. ILIKE lowers both sides
     // in SQL, not in JS, so that the two sides are folded by the same (ASCII-only) rules.

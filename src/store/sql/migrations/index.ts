@@ -3,6 +3,13 @@ import { trackingSchema } from './0001-tracking.ts';
 import { artifactManifest } from './0002-artifact-manifest.ts';
 import { registrySchema } from './0003-registry.ts';
 import { loggedModelsSchema } from './0004-logged-models.ts';
+import { webhooksSchema } from './0005-webhooks.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [trackingSchema, artifactManifest, registrySchema, loggedModelsSchema];
+export const MIGRATIONS: readonly Migration[] = [
+  trackingSchema,
+  artifactManifest,
+  registrySchema,
+  loggedModelsSchema,
+  webhooksSchema,
+];
