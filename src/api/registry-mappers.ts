@@ -4,8 +4,8 @@ import { compact, type Json, toWireTags } from './mappers.ts';
 /**
  * Registry entities → MLflow's wire JSON. The presence rules follow MLflow's entity `to_proto`:
  * a model's description and last update time only when truthy; a version's description, run_id and
- * run_link whenever they are not null (so "" is sent); versions as strings; `model_id` and the
- * storage location never (MLflow does not put them in the proto).
+ * run_link whenever they are not null (so "" is sent); versions as strings; `model_id` when the
+ * version was registered from a logged model (MLflow 3); the storage location never.
  */
 
 export function toWireModelVersion(mv: ModelVersion, options: { withAliases: boolean }): Json {
@@ -24,6 +24,7 @@ export function toWireModelVersion(mv: ModelVersion, options: { withAliases: boo
     tags: toWireTags(mv.tags),
     run_link: mv.runLink,
     aliases: options.withAliases ? [...mv.aliases] : [],
+    model_id: mv.modelId || undefined,
   });
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunInfo } from '../core/entities.ts';
+import type { LoggedModel } from '../core/logged-model.ts';
 import {
   checkNoRelativePaths,
   isLocalUri,
@@ -65,24 +66,47 @@ void describe('model version sources', () => {
 
   void it('accepts a local source only within the local artifact directory of its run', async () => {
     const lookup = async (id: string) => (id === 'r1' ? run('/data/art/1/r1/artifacts') : undefined);
+    const lookups = { getRunInfo: lookup, getLoggedModel: async () => undefined };
     const check = (source: string, runId = 'r1', extra: { modelId?: string; isPrompt?: boolean } = {}) =>
       validateModelVersionSource(
         { source, runId, modelId: extra.modelId ?? '', isPrompt: extra.isPrompt ?? false },
-        lookup,
+        lookups,
       );
     await check('/data/art/1/r1/artifacts/model');
     await check('file:///data/art/1/r1/artifacts');
     await assert.rejects(check('/data/art/1/r1/artifacts-other/model'), invalid);
     await assert.rejects(check('/data/art/1/r1/artifacts/../../r2'), invalid);
     await assert.rejects(check('/data/art/1/r1/artifacts/model', ''), invalid);
-    await assert.rejects(check('/data/art/1/r1/artifacts/model', 'r1', { modelId: 'm-1' }), invalid);
+    await assert.rejects(
+      check('/data/art/1/r1/artifacts/model', 'r1', { modelId: 'm-1' }),
+      (e: { code?: string }) => e.code === 'RESOURCE_DOES_NOT_EXIST',
+    );
     await assert.rejects(check('/x', 'r2'), (e: { code?: string }) => e.code === 'RESOURCE_DOES_NOT_EXIST');
     await check('/anything/at/all', '', { isPrompt: true });
     const proxied = async () => run('mlflow-artifacts:/1/r1/artifacts');
     await assert.rejects(
-      validateModelVersionSource({ source: '/tmp/m', runId: 'r1', modelId: '', isPrompt: false }, proxied),
+      validateModelVersionSource(
+        { source: '/tmp/m', runId: 'r1', modelId: '', isPrompt: false },
+        { getRunInfo: proxied, getLoggedModel: async () => undefined },
+      ),
       invalid,
     );
+  });
+
+  void it("with a model_id, accepts a local source only within that logged model's local artifact directory", async () => {
+    const model = { artifactLocation: '/data/art/1/models/m-1/artifacts' } as LoggedModel;
+    const lookups = {
+      getRunInfo: async () => undefined,
+      getLoggedModel: async (id: string) => (id === 'm-1' ? model : undefined),
+    };
+    const check = (source: string) =>
+      validateModelVersionSource({ source, runId: '', modelId: 'm-1', isPrompt: false }, lookups);
+    await check('/data/art/1/models/m-1/artifacts/MLmodel');
+    await check('models:/m-1');
+    await check('s3://bucket/x');
+    await assert.rejects(check('/data/art/1/models/m-2/artifacts'), invalid);
+    await assert.rejects(check('/data/art/1/models/m-1/artifacts/../../m-2'), invalid);
+    await assert.rejects(check('s3://bucket/../x'), invalid);
   });
 
   void it('parses models:/ URIs by version, stage, latest, alias or logged model id', () => {

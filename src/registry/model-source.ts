@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { MlflowError } from '../core/errors.ts';
 import { decodeUntilStable, percentDecode } from '../core/registry-validation.ts';
 import type { RunInfo } from '../core/entities.ts';
+import { type LoggedModel, loggedModelNotFound } from '../core/logged-model.ts';
 
 /**
  * Where a model version's artifacts may come from (MLflow's `_validate_source_run` /
@@ -83,20 +84,26 @@ export interface SourceCheck {
   readonly isPrompt: boolean;
 }
 
-export async function validateModelVersionSource(
-  check: SourceCheck,
-  getRunInfo: (runId: string) => Promise<RunInfo | undefined>,
-): Promise<void> {
+export interface SourceLookups {
+  readonly getRunInfo: (runId: string) => Promise<RunInfo | undefined>;
+  readonly getLoggedModel: (modelId: string) => Promise<LoggedModel | undefined>;
+}
+
+/** As MLflow: with a `model_id` the source is checked against that logged model, else against the run. */
+export async function validateModelVersionSource(check: SourceCheck, lookups: SourceLookups): Promise<void> {
   if (check.isPrompt) return;
   const { source } = check;
+  if (check.modelId) {
+    const model = await lookups.getLoggedModel(check.modelId);
+    if (!model) throw loggedModelNotFound(check.modelId);
+    if (!isLocalUri(source)) return checkNoRelativePaths(source);
+    if (isLocalUri(model.artifactLocation) && isInside(source, model.artifactLocation)) return;
+    throw MlflowError.invalidParameter(
+      `Invalid model version source: '${source}'. To use a local path as a model version source, the model_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the model_id.`,
+    );
+  }
   if (isLocalUri(source)) {
-    if (check.modelId) {
-      // Logged models are not stored yet, so no local directory can be shown to belong to one.
-      throw MlflowError.invalidParameter(
-        `Invalid model version source: '${source}'. To use a local path as a model version source, the model_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the model_id.`,
-      );
-    }
-    if (check.runId && (await isInsideRunArtifacts(source, check.runId, getRunInfo))) return;
+    if (check.runId && (await isInsideRunArtifacts(source, check.runId, lookups.getRunInfo))) return;
     throw MlflowError.invalidParameter(
       `Invalid model version source: '${source}'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.`,
     );
@@ -111,8 +118,11 @@ async function isInsideRunArtifacts(
 ): Promise<boolean> {
   const run = await getRunInfo(runId);
   if (!run) throw MlflowError.notFound(`Run with id=${runId} not found`);
-  if (!isLocalUri(run.artifactUri)) return false;
-  const root = localPath(run.artifactUri);
+  return isLocalUri(run.artifactUri) && isInside(source, run.artifactUri);
+}
+
+function isInside(source: string, rootUri: string): boolean {
+  const root = localPath(rootUri);
   const path = localPath(source);
   return path === root || path.startsWith(`${root}/`);
 }

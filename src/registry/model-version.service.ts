@@ -1,4 +1,5 @@
 import type { Page, RunInfo, Tag } from '../core/entities.ts';
+import type { LoggedModel } from '../core/logged-model.ts';
 import { MlflowError } from '../core/errors.ts';
 import { ACTIVE_STAGES, IS_PROMPT_TAG, type ModelVersion } from '../core/registry.ts';
 import {
@@ -32,6 +33,8 @@ import {
 export interface ModelVersionServiceDeps extends RegistryServiceDeps {
   /** The tracking store's run lookup: a local source must lie inside its run's artifact directory. */
   readonly getRunInfo: (runId: string) => Promise<RunInfo | undefined>;
+  /** The tracking store's logged-model lookup: versions registered from a logged model take its location. */
+  readonly getLoggedModel: (modelId: string) => Promise<LoggedModel | undefined>;
 }
 
 export interface CreateModelVersionInput {
@@ -66,18 +69,21 @@ export class ModelVersionService {
         modelId: input.modelId,
         isPrompt: input.tags.some((t) => t.key === IS_PROMPT_TAG),
       },
-      this.deps.getRunInfo,
+      this.deps,
     );
+    // A logged model's location never changes, so it may be read before the registry transaction.
+    const loggedModel = await this.loggedModelOfSource(input.source);
+    const runId = input.runId || loggedModel?.sourceRunId || '';
     const time = this.deps.clock.now();
     return this.deps.store.write(async (tx) => {
-      const storageLocation = await resolveStorageLocation(tx, input.source);
+      const storageLocation = loggedModel?.artifactLocation ?? (await resolveStorageLocation(tx, input.source));
       const header = await lockForChange(tx, input.name, ctx);
       const version = header.nextVersion;
       await tx.insertModelVersion(header.id, {
         version,
         source: input.source,
         storageLocation,
-        runId: input.runId,
+        runId,
         runLink: input.runLink,
         description: input.description,
         modelId: input.modelId || null,
@@ -95,6 +101,19 @@ export class ModelVersionService {
       });
       return { value: created, revision };
     });
+  }
+
+  /** The logged model a `models:/<model id>` source names; undefined for other sources. */
+  private async loggedModelOfSource(source: string): Promise<LoggedModel | undefined> {
+    const uri = parseModelsUri(source);
+    if (uri?.kind !== 'logged-model') return undefined;
+    const model = await this.deps.getLoggedModel(uri.modelId);
+    if (!model) {
+      throw MlflowError.invalidParameter(
+        `Unable to fetch model from model URI source artifact location '${source}'. No logged model with id '${uri.modelId}' exists.`,
+      );
+    }
+    return model;
   }
 
   async get(name: string, version: string): Promise<Revisioned<ModelVersion>> {

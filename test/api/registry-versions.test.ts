@@ -55,15 +55,18 @@ void describe('model versions API', () => {
     void it('stores run_id, run_link, description, tags and model_id, and moves the model’s last update time', async () => {
       const name = await aRegisteredModel(ctx.api);
       const run = await aRun(ctx.api);
+      const logged = await ctx.api.post('logged-models', { experiment_id: run.info.experiment_id });
+      const modelId = (logged.body as { model: { info: { model_id: string } } }).model.info.model_id;
       const mv = await aModelVersion(ctx.api, name, {
         source: `runs:/${run.info.run_id}/model`,
         run_id: run.info.run_id,
         run_link: 'http://elsewhere/run',
         description: 'v1',
         tags: [{ key: 't', value: '1' }],
-        model_id: 'm-0123456789abcdef',
+        model_id: modelId,
       });
       assert.equal(mv.run_id, run.info.run_id);
+      assert.equal((mv as { model_id?: string }).model_id, modelId);
       assert.equal(mv.run_link, 'http://elsewhere/run');
       assert.equal(mv.description, 'v1');
       assert.deepEqual(mv.tags, [{ key: 't', value: '1' }]);
