@@ -21,6 +21,12 @@ import { ModelAliasService } from './registry/model-alias.service.ts';
 import { ModelVersionService } from './registry/model-version.service.ts';
 import { RegisteredModelService } from './registry/registered-model.service.ts';
 import { RegistryEventService } from './registry/registry-events.ts';
+import { aesGcmSecretCipher } from './registry/webhooks/secret-cipher.ts';
+import { WebhookDispatcher } from './registry/webhooks/webhook-dispatcher.ts';
+import { withWebhookOutbox } from './registry/webhooks/webhook-events.ts';
+import { WebhookService } from './registry/webhooks/webhook.service.ts';
+import { AllowList } from './webhook-http/address-policy.ts';
+import { createSafeWebhookTransport, type Resolver } from './webhook-http/safe-webhook-transport.ts';
 
 /** COMPOSITION ROOT: the only module that knows which implementations exist. */
 export interface App {
@@ -96,7 +102,10 @@ export async function prepareSchema(store: MetadataStore, logger: Logger): Promi
   if (problem) throw new MlflowError('INVALID_STATE', `Refusing to start: ${problem}`);
 }
 
-export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  options: { logger?: Logger; webhookResolver?: Resolver } = {},
+): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = openMetadataStore(config.store);
   try {
@@ -132,7 +141,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       allowOverwriteFinishedRuns: config.artifacts.allowOverwriteFinishedRuns,
       destinationUri: destinationUriOf(config.artifacts.destination),
     });
-    const registryDeps = { store: store.registry, clock: systemClock };
+    // Registry writes enqueue webhook deliveries in their own transaction (the outbox).
+    const registryDeps = { store: withWebhookOutbox(store.registry), clock: systemClock };
     const registry = {
       models: new RegisteredModelService(registryDeps),
       versions: new ModelVersionService({
@@ -143,9 +153,33 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       aliases: new ModelAliasService(registryDeps),
       events: new RegistryEventService({ store: store.registry }),
     };
+    const webhookDeps = {
+      store: store.webhooks,
+      transport: createSafeWebhookTransport({
+        allowedSchemes: config.webhooks.allowedSchemes,
+        allowList: new AllowList(config.webhooks.allowedHosts),
+        timeoutMs: config.webhooks.requestTimeoutMs,
+        resolve: options.webhookResolver,
+      }),
+      cipher: config.webhooks.secretKey ? aesGcmSecretCipher(config.webhooks.secretKey) : undefined,
+      clock: systemClock,
+    };
+    const dispatcher = new WebhookDispatcher({
+      ...webhookDeps,
+      logger,
+      settings: {
+        maxAttempts: config.webhooks.maxRetries + 1,
+        retryBaseMs: config.webhooks.retryBaseMs,
+        retryMaxMs: 60_000,
+        batchSize: config.webhooks.maxWorkers,
+        leaseMs: config.webhooks.requestTimeoutMs + 30_000,
+        pollIntervalMs: config.webhooks.pollIntervalMs,
+      },
+    });
     const http = buildHttpServer({
       tracking,
       registry,
+      webhooks: new WebhookService(webhookDeps),
       artifacts: {
         artifacts,
         snapshots,
@@ -155,6 +189,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       logger,
       version: PLUMB_VERSION,
     });
+    dispatcher.start();
     return {
       http,
       store,
@@ -162,6 +197,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       snapshots,
       async close() {
         await http.close();
+        await dispatcher.stop();
         await snapshots.flush();
         await store.close();
       },
