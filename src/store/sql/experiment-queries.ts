@@ -97,9 +97,8 @@ export async function insertExperiment(
     .where('name', '=', experiment.name)
     .executeTakeFirst();
   if (taken) throw MlflowError.alreadyExists(`Experiment(name=${experiment.name}) already exists.`);
-  let id: number;
   try {
-    const inserted = await db
+    await db
       .insertInto('experiments')
       .values({
         name: experiment.name,
@@ -108,12 +107,17 @@ export async function insertExperiment(
         creation_time: experiment.creationTime,
         last_update_time: experiment.creationTime,
       })
-      .returning('experiment_id')
-      .executeTakeFirstOrThrow();
-    id = Number(inserted.experiment_id);
+      .execute();
   } catch (error) {
     throw dialect.translateError(error);
   }
+  // Read back by the unique name rather than RETURNING, which MySQL does not have.
+  const inserted = await db
+    .selectFrom('experiments')
+    .select('experiment_id')
+    .where('name', '=', experiment.name)
+    .executeTakeFirstOrThrow();
+  const id = Number(inserted.experiment_id);
   if (experiment.artifactLocation === undefined) {
     // The default location names the id, which only the insert assigns.
     await db

@@ -1,0 +1,196 @@
+import { type DatabaseConnection, Kysely, MysqlDialect, type SqlBool, sql } from 'kysely';
+import type { Pool } from 'mysql2';
+import { MlflowError } from '../../core/errors.ts';
+import type { SqlDialect } from '../sql/dialect.ts';
+import type { Database } from '../sql/schema.ts';
+import { MysqlDdlPlugin } from './mysql-ddl-plugin.ts';
+
+/** MySQL error numbers (`errno`) with a meaning for callers; MariaDB uses the same numbers. */
+const ER_DUP_ENTRY = 1062;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+/** A transaction that lost a deadlock or timed out on a row lock is rolled back whole: safe to run again. */
+const RETRYABLE = new Set([ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT]);
+const TRANSACTION_ATTEMPTS = 5;
+/** How long a second migrator waits for the first one before giving up, in seconds. */
+const MIGRATION_LOCK_TIMEOUT_S = 600;
+/**
+ * LIKE's escape character. MySQL's default escape is `\`, which MLflow's semantics (and the port's
+ * contract) treat as a literal; `ESCAPE ''` is refused under NO_BACKSLASH_ESCAPES and differs
+ * between MySQL and MariaDB, so we name a rare character and escape that one instead.
+ */
+const LIKE_ESCAPE = '|';
+
+export const mysqlDialect: SqlDialect = {
+  name: 'mysql',
+  // bigint so that the foreign keys declared as bigint match the referenced auto-increment column.
+  autoIncrementType: 'bigint',
+  autoIncrementColumn: (c) => c.primaryKey().autoIncrement(),
+  insertIgnoringDuplicates(query) {
+    // INSERT IGNORE would also swallow truncation, bad-value and foreign-key errors; a no-op
+    // ON DUPLICATE KEY UPDATE skips only rows whose unique key exists.
+    const first = query.toOperationNode().columns?.[0]?.column.name;
+    if (first === undefined) throw new MlflowError('INTERNAL_ERROR', 'insertIgnoringDuplicates needs named columns');
+    return query.onDuplicateKeyUpdate({ [first]: sql.ref(first) }) as typeof query;
+  },
+  withMigrationLock: (db, work) => withNamedLock(db, work),
+  transaction: (db, work) => retryingTransaction(db, work),
+  translateError,
+  likeMatch(value, pattern, caseSensitive) {
+    const escaped = pattern.replaceAll(LIKE_ESCAPE, LIKE_ESCAPE + LIKE_ESCAPE);
+    // utf8mb4_bin compares characters by code point, so `_` still matches one character (BINARY
+    // would compare bytes, and `_` would match one byte of a multi-byte character).
+    return caseSensitive
+      ? sql<SqlBool>`(${value} collate utf8mb4_bin like ${escaped} escape ${sql.lit(LIKE_ESCAPE)})`
+      : sql<SqlBool>`(lower(${value}) like lower(${escaped}) escape ${sql.lit(LIKE_ESCAPE)})`;
+  },
+  lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
+  // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
+  currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
+  maxBoundParameters: 65535,
+};
+
+function errnoOf(error: unknown): number | undefined {
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' ? errno : undefined;
+}
+
+function translateError(error: unknown): unknown {
+  if (error instanceof MlflowError) return error;
+  const errno = errnoOf(error);
+  if (errno === ER_DUP_ENTRY) return MlflowError.alreadyExists(`Duplicate entry: ${(error as Error).message}`);
+  if (errno !== undefined && RETRYABLE.has(errno)) {
+    return new MlflowError('TEMPORARILY_UNAVAILABLE', 'The database is busy; retry the request.');
+  }
+  return error;
+}
+
+/**
+ * InnoDB resolves a deadlock by rolling back one transaction, and a lock wait timeout rolls back
+ * the statement; either way nothing of `work` is kept, so it runs again (a bounded number of times,
+ * with jittered backoff) instead of the client seeing the deadlock.
+ */
+async function retryingTransaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute((trx) => work(trx));
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === undefined || !RETRYABLE.has(errno) || attempt >= TRANSACTION_ATTEMPTS) {
+        throw translateError(error);
+      }
+      await new Promise((r) => setTimeout(r, attempt * 10 + Math.random() * 20));
+    }
+  }
+}
+
+/**
+ * GET_LOCK on one connection for the whole run of `work`. The name carries the database, because
+ * named locks are server-wide and two databases on one server migrate independently. MySQL DDL
+ * commits implicitly, so a migration that fails halfway cannot roll back: the lock only keeps
+ * migrators from interleaving, and a failed run is repaired forward.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations address tables outside the typed schema
+async function withNamedLock<T>(db: Kysely<any>, work: (db: Kysely<any>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    const name = sql`concat('plumb_migrations.', database())`;
+    // A statement timeout would cut both the wait for the lock and long DDL short.
+    const saved = await setStatementTimeout(conn, 0);
+    try {
+      const got = await sql<{ ok: number | null }>`select get_lock(${name}, ${MIGRATION_LOCK_TIMEOUT_S}) as ok`.execute(
+        conn,
+      );
+      if (got.rows[0]?.ok !== 1) {
+        throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'Another process held the migration lock for too long.');
+      }
+      try {
+        return await work(conn);
+      } finally {
+        await sql`select release_lock(${name})`.execute(conn);
+      }
+    } finally {
+      await setStatementTimeout(conn, saved);
+    }
+  });
+}
+
+/**
+ * Sets the session's statement timeout (MariaDB: max_statement_time in seconds, any statement;
+ * MySQL: max_execution_time in ms, SELECT only) and returns the previous value in ms.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database
+async function setStatementTimeout(db: Kysely<any> | DatabaseConnection, ms: number): Promise<number> {
+  const run = (query: ReturnType<typeof sql>) => db.executeQuery(query.compile(nullKysely));
+  const mariadb = await run(sql`select @@session.max_statement_time as m`).catch(() => undefined);
+  if (mariadb) {
+    await run(sql`set session max_statement_time = ${ms / 1000}`);
+    return Number((mariadb.rows[0] as { m: number | string } | undefined)?.m ?? 0) * 1000;
+  }
+  const previous = await run(sql`select @@session.max_execution_time as m`);
+  await run(sql`set session max_execution_time = ${ms}`);
+  return Number((previous.rows[0] as { m: number | string } | undefined)?.m ?? 0);
+}
+
+/** Compiles raw SQL for a bare connection (onCreateConnection has no Kysely instance yet). */
+const nullKysely = new Kysely<unknown>({
+  dialect: new MysqlDialect({ pool: () => Promise.reject(new Error('compile only')) }),
+});
+
+export interface MysqlOptions {
+  /** mysql://user:password@host:port/database?… (any `+driver` suffix already removed or kept). */
+  readonly uri: string;
+  /** Connections the pool opens at most (default 10). */
+  readonly connectionLimit?: number;
+  /** Idle connections are closed after this many ms (default 60 s). */
+  readonly idleTimeoutMs?: number;
+  /** Statements running longer are killed by the server (default: none). */
+  readonly statementTimeoutMs?: number;
+}
+
+/**
+ * Session settings every connection gets before its first query:
+ * - NO_AUTO_VALUE_ON_ZERO: the Default experiment is inserted with id 0, which AUTO_INCREMENT
+ *   would otherwise replace with the next value.
+ * - strict mode: a too-long value is an error, never silently truncated.
+ * - UTC, so UNIX_TIMESTAMP(NOW(3)) is the same instant on every replica and never hits a DST gap.
+ * Kysely's MySQL compiler quotes identifiers with backticks, so ANSI_QUOTES is not needed (and
+ * would break nothing only as long as no raw SQL uses a double-quoted string).
+ */
+const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO';
+
+/**
+ * Opens a pool over mysql2, which is imported lazily on the first query, so a server that does
+ * not use MySQL never loads it. BIGINT comes back as JS numbers (ids and epoch ms stay far below
+ * 2^53), and the connection collation is utf8mb4_bin to match the tables (see MysqlDdlPlugin).
+ */
+export function openMysql(options: MysqlOptions): { db: Kysely<Database>; pool: () => Pool | undefined } {
+  let created: Pool | undefined;
+  const url = new URL(options.uri.replace(/^mysql\+[\w-]+:/, 'mysql:'));
+  const dialect = new MysqlDialect({
+    pool: async () => {
+      const mysql = await import('mysql2');
+      created = mysql.createPool({
+        host: url.hostname,
+        port: url.port ? Number(url.port) : 3306,
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+        charset: 'UTF8MB4_BIN',
+        supportBigNumbers: false,
+        bigNumberStrings: false,
+        connectionLimit: options.connectionLimit ?? 10,
+        maxIdle: options.connectionLimit ?? 10,
+        idleTimeout: options.idleTimeoutMs ?? 60_000,
+        enableKeepAlive: true,
+        timezone: 'Z',
+      });
+      return created;
+    },
+    onCreateConnection: async (conn) => {
+      await conn.executeQuery(sql`set session sql_mode = ${SQL_MODE}, time_zone = '+00:00'`.compile(nullKysely));
+      if (options.statementTimeoutMs) await setStatementTimeout(conn, options.statementTimeoutMs);
+    },
+  });
+  const db = new Kysely<Database>({ dialect, plugins: [new MysqlDdlPlugin()] });
+  return { db, pool: () => created };
+}

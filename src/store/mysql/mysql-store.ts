@@ -1,0 +1,9 @@
+import type { MetadataStore } from '../store.ts';
+import { createSqlMetadataStore } from '../sql/sql-metadata-store.ts';
+import { type MysqlOptions, mysqlDialect, openMysql } from './mysql-dialect.ts';
+
+/** The metadata store on MySQL or MariaDB; closing it ends the pool. */
+export function openMysqlMetadataStore(options: MysqlOptions & { now: () => number }): MetadataStore {
+  const { db } = openMysql(options);
+  return createSqlMetadataStore(db, mysqlDialect, { now: options.now });
+}
