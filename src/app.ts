@@ -9,6 +9,7 @@ import { LocalArtifactRepository } from './artifacts/local/local-artifact-reposi
 import { ArtifactService } from './tracking/artifact.service.ts';
 import { RunSnapshotService } from './tracking/run-snapshot.service.ts';
 import type { MetadataStore } from './store/store.ts';
+import { openPostgresMetadataStore } from './store/postgres/postgres-store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
 import { ExperimentService } from './tracking/experiment.service.ts';
@@ -41,9 +42,12 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
   switch (config.kind) {
     case 'sqlite':
       return openSqliteMetadataStore({ path: config.path, now: systemClock.now, readOnly: options.readOnly });
+    case 'postgres':
+      // The `pg` driver itself loads on the first query (see openPostgres): SQLite users never load it.
+      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly });
     default: {
-      const unknown: never = config.kind;
-      throw new MlflowError('INVALID_STATE', `Unsupported store ${String(unknown)}`);
+      const unknown: never = config;
+      throw new MlflowError('INVALID_STATE', `Unsupported store ${(unknown as { kind: string }).kind}`);
     }
   }
 }

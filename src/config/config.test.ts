@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, describeConfig, loadConfig, redactUri } from './config.ts';
+import { ConfigError, describeConfig, loadConfig, redactUri, type StoreConfig } from './config.ts';
 
 const CWD = '/srv/plumb';
+
+const sqlitePath = (store: StoreConfig) =>
+  store.kind === 'sqlite' ? store.path : assert.fail(`a ${store.kind} store`);
 
 function problemsOf(env: Record<string, string>, flags: Parameters<typeof loadConfig>[1] = {}): readonly string[] {
   try {
@@ -42,7 +45,7 @@ void describe('loadConfig', () => {
   });
 
   void it('reads the working directory from process.cwd() when none is given', () => {
-    assert.equal(loadConfig({}).store.path, `${process.cwd()}/mlruns.db`);
+    assert.equal(sqlitePath(loadConfig({}).store), `${process.cwd()}/mlruns.db`);
   });
 
   void it("honours MLflow's environment variable names", () => {
@@ -80,7 +83,7 @@ void describe('loadConfig', () => {
       {},
       CWD,
     );
-    assert.equal(config.store.path, '/srv/plumb/other.db');
+    assert.equal(sqlitePath(config.store), '/srv/plumb/other.db');
     assert.deepEqual(config.server, { host: '::1', port: 7000 });
     assert.equal(config.logLevel, 'warn');
   });
@@ -98,7 +101,7 @@ void describe('loadConfig', () => {
       { backendStoreUri: 'sqlite:///flag.db', port: '6001', serveArtifacts: false, artifactsDestination: 'arts' },
       CWD,
     );
-    assert.equal(config.store.path, '/srv/plumb/flag.db');
+    assert.equal(sqlitePath(config.store), '/srv/plumb/flag.db');
     assert.equal(config.server.port, 6001);
     assert.equal(config.server.host, '0.0.0.0', 'a setting without a flag keeps its environment value');
     assert.equal(config.artifacts.serveArtifacts, false);
@@ -114,7 +117,7 @@ void describe('loadConfig', () => {
   });
 
   void it('reads sqlite URIs as SQLAlchemy does: three slashes relative, four absolute, none in memory', () => {
-    const path = (uri: string) => loadConfig({}, { backendStoreUri: uri }, CWD).store.path;
+    const path = (uri: string) => sqlitePath(loadConfig({}, { backendStoreUri: uri }, CWD).store);
     assert.equal(path('sqlite:///data/mlruns.db'), '/srv/plumb/data/mlruns.db');
     assert.equal(path('sqlite:////tmp/x.db'), '/tmp/x.db');
     assert.equal(path('sqlite://'), ':memory:');
@@ -198,6 +201,49 @@ void describe('loadConfig', () => {
       /AZURE_STORAGE_CONNECTION_STRING/,
     );
     assert.match(problemsOf({}, { artifactsDestination: 'gs://bucket/x' })[0]!, /not a supported artifact store/);
+  });
+
+  void it('reads postgresql://, postgres:// and SQLAlchemy postgresql+<driver>:// URIs', () => {
+    const store = (uri: string) => loadConfig({}, { backendStoreUri: uri }, CWD).store;
+    for (const uri of [
+      'postgresql://u:pw@db.example:5433/mlflow',
+      'postgres://u:pw@db.example:5433/mlflow',
+      'postgresql+psycopg2://u:pw@db.example:5433/mlflow',
+      'postgresql+pg8000://u:pw@db.example:5433/mlflow',
+    ]) {
+      assert.deepEqual(store(uri), {
+        kind: 'postgres',
+        uri,
+        connectionString: 'postgresql://u:pw@db.example:5433/mlflow',
+      });
+    }
+  });
+
+  void it('takes pool options from the PostgreSQL URI and passes the rest to the driver', () => {
+    const uri = 'postgresql://u@db/mlflow?sslmode=require&pool_size=20&idle_timeout_ms=5000&statement_timeout_ms=60000';
+    assert.deepEqual(loadConfig({}, { backendStoreUri: uri }, CWD).store, {
+      kind: 'postgres',
+      uri,
+      connectionString: 'postgresql://u@db/mlflow?sslmode=require',
+      poolSize: 20,
+      idleTimeoutMs: 5000,
+      statementTimeoutMs: 60000,
+    });
+  });
+
+  void it('reports a PostgreSQL URI without a database or with a bad pool option, password masked', () => {
+    const [noDb] = problemsOf({}, { backendStoreUri: 'postgresql://u:hunter2@db:5432' });
+    assert.match(noDb ?? '', /postgresql:\/\/u:\*\*\*@db:5432.*names no database/);
+    const [badPool] = problemsOf({}, { backendStoreUri: 'postgresql://u:hunter2@db/x?pool_size=0' });
+    assert.match(badPool ?? '', /pool_size must be a positive integer/);
+    assert.doesNotMatch(`${noDb} ${badPool}`, /hunter2/);
+  });
+
+  void it('masks the PostgreSQL password in the described config', () => {
+    const config = loadConfig({}, { backendStoreUri: 'postgresql+psycopg2://u:hunter2@db/mlflow' }, CWD);
+    const described = JSON.stringify(describeConfig(config));
+    assert.doesNotMatch(described, /hunter2/);
+    assert.match(described, /postgresql:\/\/u:\*\*\*@db\/mlflow/);
   });
 
   void it('reports every bad setting at once, each under the name it was given by', () => {

@@ -19,7 +19,22 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export type StoreConfig = { readonly kind: 'sqlite'; readonly uri: string; readonly path: string };
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly uri: string; readonly path: string }
+  | PostgresStoreConfig;
+
+/**
+ * `uri` is what the user gave (log it through redactUri); `connectionString` is the libpq form the
+ * driver takes: no `+driver` suffix, and without our pool parameters.
+ */
+export interface PostgresStoreConfig {
+  readonly kind: 'postgres';
+  readonly uri: string;
+  readonly connectionString: string;
+  readonly poolSize?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly statementTimeoutMs?: number | undefined;
+}
 
 export interface ArtifactsConfig {
   /** Root that new experiments' artifact locations are derived from. */
@@ -175,10 +190,44 @@ function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
     const path = isAbsolute(rest) ? rest : resolve(cwd, rest);
     return { kind: 'sqlite', uri, path };
   }
-  if (/^(postgresql|postgres|mysql)(\+\w+)?:\/\//.test(uri)) {
+  if (/^(postgresql|postgres)(\+\w+)?:\/\//.test(uri)) return parsePostgresUri(uri);
+  if (/^mysql(\+\w+)?:\/\//.test(uri)) {
     return `backend store '${redactUri(uri)}' is not supported by this release: use sqlite:///<file>`;
   }
   return `backend store URI '${redactUri(uri)}' is not a recognised database URI (expected sqlite:///<file>)`;
+}
+
+/** Query parameters Plumb reads itself (SQLAlchemy's engine options live outside the URI): positive integers. */
+const POSTGRES_POOL_PARAMS = {
+  pool_size: 'poolSize',
+  idle_timeout_ms: 'idleTimeoutMs',
+  statement_timeout_ms: 'statementTimeoutMs',
+} as const;
+
+/**
+ * postgresql://, postgres:// and SQLAlchemy's postgresql+<driver>:// (psycopg2, psycopg, pg8000…),
+ * as MLflow users have them in their configs: the driver suffix names a Python driver and is dropped.
+ */
+function parsePostgresUri(uri: string): PostgresStoreConfig | string {
+  let url: URL;
+  try {
+    url = new URL(uri.replace(/^[a-z]+(\+\w+)?:/, 'postgresql:'));
+  } catch {
+    return `backend store URI '${redactUri(uri)}' is not a valid PostgreSQL URI (expected postgresql://user:password@host:port/database)`;
+  }
+  if (url.pathname === '' || url.pathname === '/') {
+    return `backend store URI '${redactUri(uri)}' names no database (expected postgresql://user:password@host:port/database)`;
+  }
+  const pool: { -readonly [K in (typeof POSTGRES_POOL_PARAMS)[keyof typeof POSTGRES_POOL_PARAMS]]?: number } = {};
+  for (const [param, key] of Object.entries(POSTGRES_POOL_PARAMS)) {
+    const value = url.searchParams.get(param);
+    if (value === null) continue;
+    if (!/^[1-9]\d{0,8}$/.test(value))
+      return `backend store URI parameter ${param} must be a positive integer (got '${value}')`;
+    pool[key] = Number(value);
+    url.searchParams.delete(param);
+  }
+  return { kind: 'postgres', uri, connectionString: url.toString(), ...pool };
 }
 
 const SECRET_QUERY_KEY = /pass|pwd|secret|token|sig|credential|key/i;
@@ -305,7 +354,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
 /** The effective configuration as it may be logged: credentials in URIs are masked. */
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
-    store: { ...config.store, uri: redactUri(config.store.uri) },
+    store: {
+      ...config.store,
+      uri: redactUri(config.store.uri),
+      ...('connectionString' in config.store ? { connectionString: redactUri(config.store.connectionString) } : {}),
+    },
     artifacts: {
       ...config.artifacts,
       defaultArtifactRoot: redactUri(config.artifacts.defaultArtifactRoot),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/store/sql/migrations/index.ts';
 import { runPlumb } from '../helpers/plumb-process.ts';
+import { createTestDatabase } from '../helpers/postgres-databases.ts';
 import { LAST_MIGRATION, nextReleaseMigration, planOf, snapshot, tamper, upgradeWith } from './schema-fixtures.ts';
 
 let root = '';
@@ -153,7 +154,7 @@ void describe('plumb db upgrade / db status (real processes)', () => {
   void it('db upgrade reports a bad store URI with exit code 2, and no password', async () => {
     const { dir } = casePaths();
     const result = await runPlumb(
-      ['db', 'upgrade', '--backend-store-uri', 'postgresql://admin:s3cret@db.example/plumb'],
+      ['db', 'upgrade', '--backend-store-uri', 'postgresql://admin:s3cret@db.example:5432'],
       {
         cwd: dir,
         timeoutMs: 30_000,
@@ -162,8 +163,28 @@ void describe('plumb db upgrade / db status (real processes)', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(
       result.stderr,
-      /--backend-store-uri: backend store 'postgresql:\/\/admin:\*\*\*@db\.example\/plumb' is not supported/,
+      /--backend-store-uri: backend store URI 'postgresql:\/\/admin:\*\*\*@db\.example:5432' names no database/,
     );
     assert.doesNotMatch(result.stderr + result.stdout, /s3cret/);
+  });
+
+  void it('db upgrade and db status work on PostgreSQL, given as MLflow writes the URI', async () => {
+    const { dir } = casePaths();
+    const database = await createTestDatabase();
+    try {
+      const uri = database.uri.replace(/^postgresql:/, 'postgresql+psycopg2:');
+      const run = (...args: string[]) =>
+        runPlumb(['db', ...args, '--backend-store-uri', uri], { cwd: dir, timeoutMs: 60_000 });
+      const upgrade = await run('upgrade');
+      assert.equal(upgrade.code, 0, upgrade.stderr);
+      assert.equal(upgrade.stdout, APPLIED_ALL);
+      const again = await run('upgrade');
+      assert.equal(again.stdout, NOTHING_APPLIED);
+      const status = await run('status');
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal(status.stdout.split('\n').filter((l) => l.startsWith('applied ')).length, MIGRATIONS.length);
+    } finally {
+      await database.drop();
+    }
   });
 });

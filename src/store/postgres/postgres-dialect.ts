@@ -1,0 +1,162 @@
+import { Kysely, PostgresDialect, type SqlBool, sql } from 'kysely';
+import type { Pool, PoolConfig } from 'pg';
+import { MlflowError } from '../../core/errors.ts';
+import type { SqlDialect } from '../sql/dialect.ts';
+import type { Database } from '../sql/schema.ts';
+
+/**
+ * Key of the session-independent advisory lock every migrator takes. Any fixed 64-bit number works;
+ * this one is "plumb" in ASCII, so it does not collide with another tool's lock by accident.
+ */
+export const MIGRATION_LOCK_KEY = 0x706c756d62;
+
+/** SQLSTATEs after which re-running the whole transaction is safe and expected to succeed. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+/** Attempts in all, the first included; past that the client gets TEMPORARILY_UNAVAILABLE. */
+const MAX_ATTEMPTS = 12;
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  autoIncrementType: 'bigint',
+  // BY DEFAULT, not ALWAYS: the Default experiment is inserted with the explicit id 0.
+  autoIncrementColumn: (c) => c.primaryKey().generatedByDefaultAsIdentity(),
+  insertIgnoringDuplicates: (query) => query.onConflict((oc) => oc.doNothing()) as typeof query,
+  // A transaction-scoped advisory lock: released by COMMIT or ROLLBACK, never left behind by a
+  // crashed migrator, and the DDL itself is transactional on PostgreSQL, so a failed migration
+  // leaves nothing half-applied.
+  withMigrationLock: (db, work) =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx);
+      return work(trx);
+    }),
+  transaction: serializableTransaction,
+  translateError: translatePostgresError,
+  // now() is the transaction's start time: every comparison within one claim sees the same instant.
+  currentTimeMillis: () => sql<number>`cast(floor(extract(epoch from now()) * 1000) as bigint)`,
+  likeMatch(value, pattern, caseSensitive) {
+    // ESCAPE '' turns off PostgreSQL's default backslash escape: `%` and `_` stay the only
+    // metacharacters and `\` matches itself, as on MLflow's SQLite store.
+    return caseSensitive
+      ? sql<SqlBool>`${value} like ${pattern} escape ''`
+      : sql<SqlBool>`${value} ilike ${pattern} escape ''`;
+  },
+  lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
+  // The wire protocol counts bind parameters in an unsigned 16-bit field.
+  maxBoundParameters: 65535,
+};
+
+/**
+ * SERIALIZABLE stands in for SQLite's single writer: any interleaving PostgreSQL cannot make
+ * equivalent to a serial order fails with 40001 instead of silently losing an update (the
+ * read-then-write of latest_metrics, check-then-insert of names). Those failures and deadlocks
+ * are retried here with jittered backoff; `work` only touches the database, so a re-run is safe.
+ */
+async function serializableTransaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().setIsolationLevel('serializable').execute(work);
+    } catch (error) {
+      const state = sqlStateOf(error);
+      if (state === undefined || !RETRYABLE.has(state)) throw error;
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new MlflowError(
+          'TEMPORARILY_UNAVAILABLE',
+          'The database is busy with conflicting writes; retry the request.',
+        );
+      }
+      const ceiling = Math.min(500, 5 * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
+    }
+  }
+}
+
+/**
+ * The SQLSTATE each translated error came from. A shared query may translate inside the
+ * transaction; the retry loop must still recognise a conflict it wrapped. Kept off the error
+ * itself because `details` go out on the wire.
+ */
+const translatedFrom = new WeakMap<MlflowError, string>();
+
+/** The SQLSTATE of a driver error or of the MlflowError it was translated into. */
+function sqlStateOf(error: unknown): string | undefined {
+  if (error instanceof MlflowError) return translatedFrom.get(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export function translatePostgresError(error: unknown): unknown {
+  if (error instanceof MlflowError) return error;
+  const state = sqlStateOf(error);
+  if (state === undefined) return error;
+  const translated = translateState(state, (error as Error).message);
+  if (translated) translatedFrom.set(translated, state);
+  return translated ?? error;
+}
+
+function translateState(state: string, message: string): MlflowError | undefined {
+  if (state === '23505') return new MlflowError('RESOURCE_ALREADY_EXISTS', `Duplicate entry: ${message}`);
+  if (RETRYABLE.has(state)) {
+    return new MlflowError(
+      'TEMPORARILY_UNAVAILABLE',
+      'The database is busy with conflicting writes; retry the request.',
+    );
+  }
+  // 57014 query_canceled: the statement timeout fired. 53300 too_many_connections, 57P0x admin
+  // shutdown / crash recovery, 08xxx connection failures: the database, not the request, is at fault.
+  if (state === '57014') return new MlflowError('DEADLINE_EXCEEDED', `The database statement timed out: ${message}`);
+  if (state === '53300' || state.startsWith('57P') || state.startsWith('08')) {
+    return new MlflowError('TEMPORARILY_UNAVAILABLE', `The database is unavailable: ${message}`);
+  }
+  // 22001 string too long for its column: SQLite does not enforce VARCHAR lengths, PostgreSQL does.
+  if (state === '22001') return new MlflowError('INVALID_PARAMETER_VALUE', `Value too long: ${message}`);
+  return undefined;
+}
+
+export interface PostgresOptions {
+  /** A libpq-style URI, `postgresql://user:password@host:port/database?sslmode=…`. */
+  readonly connectionString: string;
+  /** Connections this process keeps at most (default 10). */
+  readonly poolSize?: number | undefined;
+  /** An idle connection is closed after this long (default 30 s). */
+  readonly idleTimeoutMs?: number | undefined;
+  /** The server cancels any statement running longer than this (default: no limit). */
+  readonly statementTimeoutMs?: number | undefined;
+  /** Inspection only: every transaction is read-only, so `db status` cannot change the schema. */
+  readonly readOnly?: boolean | undefined;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * Opens a Kysely instance over a lazily created `pg.Pool`. The driver is imported on the first
+ * query, not when this module loads, so a SQLite-only server never loads it.
+ */
+export function openPostgres(options: PostgresOptions): Kysely<Database> {
+  const createPool = async (): Promise<Pool> => {
+    const pg = (await import('pg')).default;
+    const builtin = pg.types;
+    const config: PoolConfig = {
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      application_name: 'plumb',
+      // Per pool, not pg.types.setTypeParser: other pg users in the process keep their parsers.
+      // BIGINT holds ms timestamps, steps and ids, all far below 2^53; NUMERIC comes from extract().
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID || oid === NUMERIC_OID
+            ? (value: string) => Number(value)
+            : builtin.getTypeParser(oid, format)) as typeof builtin.getTypeParser,
+      },
+      ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    };
+    const pool = new pg.Pool(config);
+    // An idle connection the server dropped emits 'error' on the pool; without a listener that
+    // would crash the process. The pool has already discarded it and the next query opens another.
+    pool.on('error', () => undefined);
+    return pool;
+  };
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool }) });
+}
