@@ -10,6 +10,7 @@ import { ArtifactService } from './tracking/artifact.service.ts';
 import { RunSnapshotService } from './tracking/run-snapshot.service.ts';
 import type { MetadataStore } from './store/store.ts';
 import { openPostgresMetadataStore } from './store/postgres/postgres-store.ts';
+import { openMysqlMetadataStore } from './store/mysql/mysql-store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
 import { ExperimentService } from './tracking/experiment.service.ts';
@@ -45,6 +46,15 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
     case 'postgres':
       // The `pg` driver itself loads on the first query (see openPostgres): SQLite users never load it.
       return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly });
+    case 'mysql':
+      // mysql2 itself loads on the first query (see openMysql): other users never load it.
+      return openMysqlMetadataStore({
+        uri: config.uri,
+        connectionLimit: config.poolSize,
+        idleTimeoutMs: config.idleTimeoutMs,
+        statementTimeoutMs: config.statementTimeoutMs,
+        now: systemClock.now,
+      });
     default: {
       const unknown: never = config;
       throw new MlflowError('INVALID_STATE', `Unsupported store ${(unknown as { kind: string }).kind}`);

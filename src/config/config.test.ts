@@ -250,7 +250,7 @@ void describe('loadConfig', () => {
     const problems = problemsOf(
       {
         MLFLOW_PORT: 'eighty',
-        MLFLOW_BACKEND_STORE_URI: 'mysql://root:hunter2@db/mlflow',
+        MLFLOW_BACKEND_STORE_URI: 'mysql://root:hunter2@db',
         PLUMB_LOG_LEVEL: 'loud',
         MLFLOW_TRUNCATE_LONG_VALUES: 'sometimes',
       },
@@ -259,10 +259,7 @@ void describe('loadConfig', () => {
     assert.equal(problems.length, 5, problems.join('\n'));
     const byOrigin = (prefix: string) => problems.find((p) => p.startsWith(prefix));
     assert.match(byOrigin('MLFLOW_PORT:') ?? '', /"eighty"/);
-    assert.match(
-      byOrigin('MLFLOW_BACKEND_STORE_URI:') ?? '',
-      /mysql:\/\/root:\*\*\*@db\/mlflow.*not supported by this release/,
-    );
+    assert.match(byOrigin('MLFLOW_BACKEND_STORE_URI:') ?? '', /mysql:\/\/root:\*\*\*@db.*names no database/);
     assert.match(byOrigin('PLUMB_LOG_LEVEL:') ?? '', /"loud"/);
     assert.match(byOrigin('MLFLOW_TRUNCATE_LONG_VALUES:') ?? '', /"sometimes"/);
     assert.match(byOrigin('--host:') ?? '', /must not be empty/);
@@ -361,5 +358,46 @@ void describe('describeConfig and redactUri', () => {
     ]) {
       assert.equal(redactUri(uri), uri);
     }
+  });
+});
+
+void describe('MySQL store URIs', () => {
+  const store = (uri: string) => loadConfig({}, { backendStoreUri: uri }, CWD).store;
+
+  void it('reads mysql:// and SQLAlchemy mysql+<driver>:// URIs (MariaDB too)', () => {
+    for (const uri of [
+      'mysql://u:pw@db.example:3307/mlflow',
+      'mysql+pymysql://u:pw@db.example:3307/mlflow',
+      'mysql+mysqldb://u:pw@db.example:3307/mlflow',
+      'mysql+mysqlconnector://u:pw@db.example/mlflow',
+    ]) {
+      assert.deepEqual(store(uri), { kind: 'mysql', uri });
+    }
+  });
+
+  void it('takes pool options from the MySQL URI', () => {
+    const uri = 'mysql://u@db/mlflow?pool_size=20&idle_timeout_ms=5000&statement_timeout_ms=60000';
+    assert.deepEqual(store(uri), {
+      kind: 'mysql',
+      uri,
+      poolSize: 20,
+      idleTimeoutMs: 5000,
+      statementTimeoutMs: 60000,
+    });
+  });
+
+  void it('reports a MySQL URI without a database or with a bad pool option, password masked', () => {
+    const [noDb] = problemsOf({}, { backendStoreUri: 'mysql+pymysql://u:hunter2@db:3306' });
+    assert.match(noDb ?? '', /mysql\+pymysql:\/\/u:\*\*\*@db:3306.*names no database/);
+    const [badPool] = problemsOf({}, { backendStoreUri: 'mysql://u:hunter2@db/x?pool_size=-1' });
+    assert.match(badPool ?? '', /pool_size must be a positive integer/);
+    assert.doesNotMatch(`${noDb} ${badPool}`, /hunter2/);
+  });
+
+  void it('masks the MySQL password in the described config', () => {
+    const config = loadConfig({}, { backendStoreUri: 'mysql+pymysql://u:hunter2@db/mlflow' }, CWD);
+    const described = JSON.stringify(describeConfig(config));
+    assert.doesNotMatch(described, /hunter2/);
+    assert.match(described, /mysql\+pymysql:\/\/u:\*\*\*@db\/mlflow/);
   });
 });

@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ArtifactStoreConfig, parseArtifactStoreUri } from './artifact-store-uri.ts';
+import { MYSQL_URI, type MysqlStoreConfig, parseMysqlUri } from './mysql-store-uri.ts';
 
 export type { ArtifactStoreConfig } from './artifact-store-uri.ts';
+export type { MysqlStoreConfig } from './mysql-store-uri.ts';
 
 /**
  * The only reader of process.env. Flags (from the CLI) override environment variables; MLflow's
@@ -21,7 +23,8 @@ export interface Config {
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly uri: string; readonly path: string }
-  | PostgresStoreConfig;
+  | PostgresStoreConfig
+  | MysqlStoreConfig;
 
 /**
  * `uri` is what the user gave (log it through redactUri); `connectionString` is the libpq form the
@@ -191,9 +194,7 @@ function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
     return { kind: 'sqlite', uri, path };
   }
   if (/^(postgresql|postgres)(\+\w+)?:\/\//.test(uri)) return parsePostgresUri(uri);
-  if (/^mysql(\+\w+)?:\/\//.test(uri)) {
-    return `backend store '${redactUri(uri)}' is not supported by this release: use sqlite:///<file>`;
-  }
+  if (MYSQL_URI.test(uri)) return parseMysqlUri(uri, redactUri(uri));
   return `backend store URI '${redactUri(uri)}' is not a recognised database URI (expected sqlite:///<file>)`;
 }
 

@@ -1,4 +1,4 @@
-import { openMysqlMetadataStore } from '../../src/store/mysql/mysql-store.ts';
+import { openMetadataStore } from '../../src/app.ts';
 import type { MetadataStore } from '../../src/store/store.ts';
 import { createMysqlTestDatabase } from '../helpers/mysql-databases.ts';
 import { artifactManifestContract } from './artifact-manifest.contract.ts';
@@ -9,7 +9,7 @@ import { trackingStoreContract } from './tracking-store.contract.ts';
 /** Each suite gets its own fresh database on the machine's MariaDB, dropped when it closes. */
 async function openFreshDatabase(): Promise<MetadataStore> {
   const database = await createMysqlTestDatabase();
-  const store = openMysqlMetadataStore({ uri: database.uri, now: Date.now });
+  const store = openMetadataStore({ kind: 'mysql', uri: database.uri });
   try {
     await store.schema.upgrade();
   } catch (error) {
