@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { createTestDatabase } from './postgres-databases.ts';
 
 export interface TestApp {
   readonly app: App;
@@ -17,12 +18,22 @@ export interface TestAppOptions {
   readonly artifactsDestination?: string;
 }
 
+/**
+ * PLUMB_TEST_STORE=postgres runs every app test on a fresh PostgreSQL database of its own instead
+ * of a SQLite file (test/postgres/api-on-postgres.test.ts runs the API tests that way).
+ */
+async function defaultStore(dir: string): Promise<{ uri: string; drop?: () => Promise<void> }> {
+  if (process.env.PLUMB_TEST_STORE === 'postgres') return createTestDatabase();
+  return { uri: `sqlite:///${join(dir, 'mlruns.db')}` };
+}
+
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'plumb-test-'));
+  const store = options.env?.MLFLOW_BACKEND_STORE_URI ? undefined : await defaultStore(dir);
   const config = loadConfig(
     { PLUMB_LOG_LEVEL: 'silent', ...options.env },
     {
-      backendStoreUri: options.env?.MLFLOW_BACKEND_STORE_URI ?? `sqlite:///${join(dir, 'mlruns.db')}`,
+      backendStoreUri: options.env?.MLFLOW_BACKEND_STORE_URI ?? store?.uri,
       artifactsDestination: options.artifactsDestination ?? join(dir, 'mlartifacts'),
       host: '127.0.0.1',
       port: 0,
@@ -35,6 +46,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     dir,
     async close() {
       await app.close();
+      await store?.drop?.();
       rmSync(dir, { recursive: true, force: true });
     },
   };

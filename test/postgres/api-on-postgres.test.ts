@@ -1,0 +1,41 @@
+/**
+ * The API tests again, on PostgreSQL: a child test run with PLUMB_TEST_STORE=postgres, so that
+ * createTestApp gives every app a fresh database of its own (see test/helpers/test-server.ts).
+ * A child process, because the switch must hold for every file it imports, and the API tests
+ * must also keep running on SQLite in this process.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../helpers/plumb-process.ts';
+
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
+/** Our environment without NODE_TEST_CONTEXT: with it, the child would report to us and run nothing. */
+function childTestEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+void describe('API tests on PostgreSQL', { skip: process.env.PLUMB_TEST_STORE !== undefined }, () => {
+  void it('every test under test/api/ passes with a PostgreSQL metadata store', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=dot', join('test', 'all.test.ts')],
+      {
+        cwd: REPO_ROOT,
+        env: { ...childTestEnv(), PLUMB_TEST_STORE: 'postgres', PLUMB_TEST_FILTER: 'test/api/' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: CHILD_TIMEOUT_MS,
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, output.slice(-20_000));
+  });
+});
