@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { createMysqlTestDatabase } from './mysql-databases.ts';
 import { createTestDatabase } from './postgres-databases.ts';
 
 export interface TestApp {
@@ -19,11 +20,12 @@ export interface TestAppOptions {
 }
 
 /**
- * PLUMB_TEST_STORE=postgres runs every app test on a fresh PostgreSQL database of its own instead
- * of a SQLite file (test/postgres/api-on-postgres.test.ts runs the API tests that way).
+ * PLUMB_TEST_STORE=postgres (or mysql) runs every app test on a fresh PostgreSQL (or MariaDB)
+ * database of its own instead of a SQLite file (test/stores/api-on-*.test.ts run the API tests that way).
  */
 async function defaultStore(dir: string): Promise<{ uri: string; drop?: () => Promise<void> }> {
   if (process.env.PLUMB_TEST_STORE === 'postgres') return createTestDatabase();
+  if (process.env.PLUMB_TEST_STORE === 'mysql') return createMysqlTestDatabase();
   return { uri: `sqlite:///${join(dir, 'mlruns.db')}` };
 }
 

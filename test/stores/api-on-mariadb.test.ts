@@ -1,0 +1,3 @@
+import { apiTestsOn } from './api-on-store.ts';
+
+apiTestsOn('mysql', 'MariaDB');
