@@ -1,32 +1,7 @@
-import { openMetadataStore } from '../../src/app.ts';
-import type { MetadataStore } from '../../src/store/store.ts';
 import { createTestDatabase } from '../helpers/postgres-databases.ts';
-import { artifactManifestContract } from './artifact-manifest.contract.ts';
-import { loggedModelStoreContract } from './logged-model-store.contract.ts';
-import { registryStoreContract } from './registry-store.contract.ts';
-import { trackingStoreContract } from './tracking-store.contract.ts';
+import { metadataStoreContracts, openOnFreshDatabase } from './store-contracts.ts';
 
-/** Each suite gets its own fresh database on the machine's PostgreSQL, dropped when it closes. */
-async function openFreshDatabase(): Promise<MetadataStore> {
-  const database = await createTestDatabase();
-  const store = openMetadataStore({ kind: 'postgres', uri: database.uri, connectionString: database.uri });
-  try {
-    await store.schema.upgrade();
-  } catch (error) {
-    await store.close();
-    await database.drop();
-    throw error;
-  }
-  return {
-    ...store,
-    async close() {
-      await store.close();
-      await database.drop();
-    },
-  };
-}
-
-trackingStoreContract('postgres', openFreshDatabase);
-artifactManifestContract('postgres', openFreshDatabase);
-registryStoreContract('postgres', openFreshDatabase);
-loggedModelStoreContract('postgres', openFreshDatabase);
+// Each suite gets its own fresh database on the machine's PostgreSQL.
+metadataStoreContracts('postgres', async () =>
+  openOnFreshDatabase(await createTestDatabase(), (uri) => ({ kind: 'postgres', uri, connectionString: uri })),
+);

@@ -1,16 +1,8 @@
 import { openMetadataStore } from '../../src/app.ts';
-import { artifactManifestContract } from './artifact-manifest.contract.ts';
-import { loggedModelStoreContract } from './logged-model-store.contract.ts';
-import { registryStoreContract } from './registry-store.contract.ts';
-import { trackingStoreContract } from './tracking-store.contract.ts';
+import { metadataStoreContracts } from './store-contracts.ts';
 
-async function openInMemory() {
+metadataStoreContracts('sqlite (in memory)', async () => {
   const store = openMetadataStore({ kind: 'sqlite', uri: 'sqlite://', path: ':memory:' });
   await store.schema.upgrade();
   return store;
-}
-
-trackingStoreContract('sqlite (in memory)', openInMemory);
-artifactManifestContract('sqlite (in memory)', openInMemory);
-registryStoreContract('sqlite (in memory)', openInMemory);
-loggedModelStoreContract('sqlite (in memory)', openInMemory);
+});
