@@ -15,6 +15,7 @@ import type {
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
+import type { NodeRegistryStore } from './node-registry-store.ts';
 import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
 import type { RegistryStore } from './registry-store.ts';
 import type { WebhookStore } from './webhook-store.ts';
@@ -29,6 +30,7 @@ export interface MetadataStore {
   readonly artifactManifest: ArtifactManifestStore;
   readonly registry: RegistryStore;
   readonly webhooks: WebhookStore;
+  readonly nodes: NodeRegistryStore;
   readonly schema: SchemaControl;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { StoreConfig } from '../../src/config/config.ts';
 import type { MetadataStore } from '../../src/store/store.ts';
 import { artifactManifestContract } from './artifact-manifest.contract.ts';
 import { loggedModelStoreContract } from './logged-model-store.contract.ts';
+import { nodeRegistryContract } from './node-registry.contract.ts';
 import { registryStoreContract } from './registry-store.contract.ts';
 import { trackingStoreContract } from './tracking-store.contract.ts';
 
@@ -12,6 +13,7 @@ export function metadataStoreContracts(label: string, openStore: () => Promise<M
   artifactManifestContract(label, openStore);
   registryStoreContract(label, openStore);
   loggedModelStoreContract(label, openStore);
+  nodeRegistryContract(label, openStore);
 }
 
 /** A migrated store on a database made for it, dropped again when the store closes. */

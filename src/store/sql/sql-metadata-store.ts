@@ -3,6 +3,7 @@ import type { MetadataStore } from '../store.ts';
 import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { Migrator } from './migrator.ts';
+import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
 import { SqlRegistryStore } from './sql-registry-store.ts';
 import { SqlTrackingStore } from './sql-tracking-store.ts';
@@ -20,6 +21,7 @@ export function createSqlMetadataStore(
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
     registry: new SqlRegistryStore(db, dialect),
     webhooks: new SqlWebhookStore(db, dialect),
+    nodes: new SqlNodeRegistryStore(db, dialect),
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),

@@ -4,6 +4,7 @@ import { artifactManifest } from './0002-artifact-manifest.ts';
 import { registrySchema } from './0003-registry.ts';
 import { loggedModelsSchema } from './0004-logged-models.ts';
 import { webhooksSchema } from './0005-webhooks.ts';
+import { serverNodesSchema } from './0006-server-nodes.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   registrySchema,
   loggedModelsSchema,
   webhooksSchema,
+  serverNodesSchema,
 ];

@@ -1,0 +1,40 @@
+/**
+ * The node-registry part of the metadata port (DESIGN invariant 7): every server process records
+ * itself and refreshes a heartbeat, so replicas and operators can see who is live and whether
+ * their configurations agree. All times are the DATABASE's clock (epoch ms): no node's clock
+ * decides whether another node is live.
+ */
+export interface NodeRegistryStore {
+  /**
+   * Records the node, or replaces an earlier row with the same id; started_at and heartbeat_at
+   * are set to the database's current time. Returns the row as stored.
+   */
+  register(node: NodeRegistration): Promise<ServerNode>;
+  /** Moves heartbeat_at to the database's now. Returns false when the row is gone (the caller re-registers). */
+  heartbeat(nodeId: string): Promise<boolean>;
+  /**
+   * Nodes whose heartbeat is at most `withinMs` old by the database's clock, oldest start first
+   * (ties by node id), so every caller sees the same order.
+   */
+  listLive(withinMs: number): Promise<ServerNode[]>;
+  /** Deletes the node's row (clean shutdown). Returns false when there was none. */
+  remove(nodeId: string): Promise<boolean>;
+}
+
+export interface NodeRegistration {
+  readonly nodeId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  /** The highest applied migration when the node started. */
+  readonly schemaVersion: number;
+  /** sha256 hex of the settings replicas must agree on (config-fingerprint.ts). */
+  readonly configFingerprint: string;
+  /** Those settings, secrets never included. */
+  readonly configSummary: { readonly [key: string]: unknown };
+}
+
+export interface ServerNode extends NodeRegistration {
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { NodeRegistration, NodeRegistryStore } from '../../src/store/node-registry-store.ts';
+import type { MetadataStore } from '../../src/store/store.ts';
+
+/**
+ * The node registry against every backend: liveness is judged on the database's clock, so the
+ * timing assertions here hold whatever the test machine's clock does.
+ */
+export function nodeRegistryContract(name: string, openStore: () => Promise<MetadataStore>): void {
+  describe(`NodeRegistryStore contract: ${name}`, () => {
+    let metadata: MetadataStore;
+    let store: NodeRegistryStore;
+    let counter = 0;
+
+    before(async () => {
+      metadata = await openStore();
+      store = metadata.nodes;
+    });
+    after(async () => metadata.close());
+
+    const aNode = (overrides: Partial<NodeRegistration> = {}): NodeRegistration => ({
+      nodeId: `node-${++counter}-${Math.random().toString(36).slice(2)}`,
+      host: '10.0.0.1',
+      port: 5000,
+      version: '0.1.0',
+      schemaVersion: 6,
+      configFingerprint: 'a'.repeat(64),
+      configSummary: { artifactsDestination: 's3://bucket/x', serveArtifacts: true },
+      ...overrides,
+    });
+
+    test('register stores the node with start and heartbeat from the database clock', async () => {
+      const node = aNode();
+      const before = Date.now();
+      const stored = await store.register(node);
+      assert.deepEqual({ ...stored, startedAt: 0, heartbeatAt: 0 }, { ...node, startedAt: 0, heartbeatAt: 0 });
+      assert.equal(stored.startedAt, stored.heartbeatAt);
+      // The database runs on this machine: its clock is near ours, within a generous margin.
+      assert.ok(Math.abs(stored.startedAt - before) < 60_000);
+      const live = await store.listLive(60_000);
+      assert.deepEqual(
+        live.find((n) => n.nodeId === node.nodeId),
+        stored,
+      );
+    });
+
+    test('register with a known id replaces the row', async () => {
+      const node = aNode();
+      await store.register(node);
+      await store.register({ ...node, port: 6000 });
+      const mine = (await store.listLive(60_000)).filter((n) => n.nodeId === node.nodeId);
+      assert.equal(mine.length, 1);
+      assert.equal(mine[0]?.port, 6000);
+    });
+
+    test('a node without a recent heartbeat is not live; a heartbeat makes it live again', async () => {
+      const node = aNode();
+      const stored = await store.register(node);
+      await sleep(400);
+      assert.ok(!(await store.listLive(150)).some((n) => n.nodeId === node.nodeId));
+      assert.equal(await store.heartbeat(node.nodeId), true);
+      const live = (await store.listLive(150)).find((n) => n.nodeId === node.nodeId);
+      assert.ok(live);
+      assert.ok(live.heartbeatAt >= stored.heartbeatAt + 300);
+      assert.equal(live.startedAt, stored.startedAt);
+    });
+
+    test('live nodes are listed oldest start first', async () => {
+      const first = await store.register(aNode());
+      await sleep(20);
+      const second = await store.register(aNode());
+      const ids = (await store.listLive(60_000)).map((n) => n.nodeId);
+      assert.ok(ids.indexOf(first.nodeId) < ids.indexOf(second.nodeId));
+    });
+
+    test('remove deletes the row; heartbeat and remove then report it missing', async () => {
+      const node = aNode();
+      await store.register(node);
+      assert.equal(await store.remove(node.nodeId), true);
+      assert.equal(await store.remove(node.nodeId), false);
+      assert.equal(await store.heartbeat(node.nodeId), false);
+      assert.ok(!(await store.listLive(60_000)).some((n) => n.nodeId === node.nodeId));
+    });
+  });
+}
