@@ -1,14 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { systemClock } from './core/clock.ts';
 import { MlflowError } from './core/errors.ts';
 import { buildHttpServer } from './api/build-http-server.ts';
 import type { ArtifactStoreConfig, Config, StoreConfig } from './config/config.ts';
+import { configFingerprint, configSummary } from './config/config-fingerprint.ts';
+import { NodeRegistryService } from './doctor/node-registry.service.ts';
 import type { ArtifactRepository } from './artifacts/artifact-repository.ts';
 import { LocalArtifactRepository } from './artifacts/local/local-artifact-repository.ts';
 import { ArtifactService } from './tracking/artifact.service.ts';
 import { RunSnapshotService } from './tracking/run-snapshot.service.ts';
-import type { MetadataStore } from './store/store.ts';
+import type { MetadataStore, SchemaStatus } from './store/store.ts';
 import { openPostgresMetadataStore } from './store/postgres/postgres-store.ts';
 import { openMysqlMetadataStore } from './store/mysql/mysql-store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
@@ -36,6 +40,7 @@ export interface App {
   readonly store: MetadataStore;
   readonly logger: Logger;
   readonly snapshots: RunSnapshotService;
+  readonly nodes: NodeRegistryService;
   close(): Promise<void>;
 }
 
@@ -105,7 +110,7 @@ function destinationUriOf(config: ArtifactStoreConfig): string {
  * Brings the schema to a state this release can run on: a brand-new empty database is created;
  * anything else must already be at a compatible version (`plumb db upgrade` moves it there).
  */
-export async function prepareSchema(store: MetadataStore, logger: Logger): Promise<void> {
+export async function prepareSchema(store: MetadataStore, logger: Logger): Promise<SchemaStatus> {
   let status = await store.schema.status();
   if (status.empty) {
     const applied = await store.schema.upgrade();
@@ -114,6 +119,7 @@ export async function prepareSchema(store: MetadataStore, logger: Logger): Promi
   }
   const problem = checkCompatibility(status, PLUMB_VERSION);
   if (problem) throw new MlflowError('INVALID_STATE', `Refusing to start: ${problem}`);
+  return status;
 }
 
 export async function createApp(
@@ -123,7 +129,7 @@ export async function createApp(
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = openMetadataStore(config.store);
   try {
-    await prepareSchema(store, logger);
+    const schema = await prepareSchema(store, logger);
     const deps = { store: store.tracking, clock: systemClock };
     const rules = { truncateLongValues: config.tracking.truncateLongValues };
     const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
@@ -190,6 +196,8 @@ export async function createApp(
         pollIntervalMs: config.webhooks.pollIntervalMs,
       },
     });
+    const nodes = createNodeRegistry(config, store, schema, logger);
+    await nodes.start(); // strict mode refuses here, before anything is served or dispatched
     const http = buildHttpServer({
       tracking,
       registry,
@@ -200,6 +208,7 @@ export async function createApp(
         serveArtifacts: config.artifacts.serveArtifacts,
         modelVersionUri: async (name, version) => (await registry.versions.getDownloadUri(name, version)).value,
       },
+      nodes,
       logger,
       version: PLUMB_VERSION,
     });
@@ -209,8 +218,11 @@ export async function createApp(
       store,
       logger,
       snapshots,
+      nodes,
       async close() {
         await http.close();
+        // Leave the live list at once rather than after the heartbeat window.
+        await nodes.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not deregister the node'));
         await dispatcher.stop();
         await snapshots.flush();
         await store.close();
@@ -220,4 +232,24 @@ export async function createApp(
     await store.close();
     throw error;
   }
+}
+
+/** This process's entry in the node registry: its id, where it listens and its config fingerprint. */
+function createNodeRegistry(config: Config, store: MetadataStore, schema: SchemaStatus, logger: Logger) {
+  const summary = configSummary(config);
+  return new NodeRegistryService({
+    store: store.nodes,
+    self: {
+      nodeId: `${hostname().slice(0, 27)}-${randomUUID()}`,
+      host: config.server.host,
+      port: config.server.port,
+      version: PLUMB_VERSION,
+      schemaVersion: Math.max(0, ...schema.applied.map((m) => m.version)),
+      configFingerprint: configFingerprint(summary),
+      configSummary: summary,
+    },
+    heartbeatMs: config.nodes.heartbeatMs,
+    strictConfig: config.nodes.strictConfig,
+    logger,
+  });
 }

@@ -5,6 +5,7 @@ import { type ArtifactRouteDeps, registerArtifactRoutes } from './routes/artifac
 import { registerLoggedModelRoutes } from './routes/logged-models.routes.ts';
 import { registerExperimentRoutes } from './routes/experiments.routes.ts';
 import { registerMetricRoutes } from './routes/metrics.routes.ts';
+import { type NodeRouteService, registerNodeRoutes } from './routes/nodes.routes.ts';
 import { registerRegistryRoutes } from './routes/registry.routes.ts';
 import type { RegistryServices } from './routes/registry-services.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
@@ -16,6 +17,7 @@ export interface HttpDeps {
   readonly registry: RegistryServices;
   readonly artifacts: ArtifactRouteDeps;
   readonly webhooks?: WebhookRouteService | undefined;
+  readonly nodes?: NodeRouteService | undefined;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -32,6 +34,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
   if (deps.webhooks) registerWebhookRoutes(router, deps.webhooks);
+  if (deps.nodes) registerNodeRoutes(router, deps.nodes);
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
   return app;
 }

@@ -40,6 +40,7 @@ void describe('loadConfig', () => {
         pollIntervalMs: 1000,
         maxWorkers: 10,
       },
+      nodes: { heartbeatMs: 5000, strictConfig: false },
       logLevel: 'info',
     });
   });
@@ -312,6 +313,7 @@ void describe('describeConfig and redactUri', () => {
         pollIntervalMs: 1000,
         maxWorkers: 10,
       },
+      nodes: { heartbeatMs: 5000, strictConfig: false },
       logLevel: 'info',
     });
     assert.doesNotMatch(JSON.stringify(described), /p4ss/);

@@ -18,6 +18,7 @@ export interface Config {
   readonly server: ServerConfig;
   readonly tracking: { readonly truncateLongValues: boolean };
   readonly webhooks: WebhooksConfig;
+  readonly nodes: NodesConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -65,6 +66,14 @@ export interface WebhooksConfig {
   readonly maxWorkers: number;
 }
 
+/** The node registry (DESIGN invariant 7). */
+export interface NodesConfig {
+  /** PLUMB_NODE_HEARTBEAT_MS: how often this node refreshes its row; it counts as live for three intervals. */
+  readonly heartbeatMs: number;
+  /** --strict-config / PLUMB_STRICT_CONFIG: refuse to start when the configuration disagrees with the live nodes'. */
+  readonly strictConfig: boolean;
+}
+
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
@@ -77,6 +86,7 @@ export interface ConfigFlags {
   serveArtifacts?: boolean | undefined;
   host?: string | undefined;
   port?: string | number | undefined;
+  strictConfig?: boolean | undefined;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +133,8 @@ const Raw = z.object({
   webhookRetryBaseMs: z.coerce.number().int().min(1).max(600_000),
   webhookPollIntervalMs: z.coerce.number().int().min(10).max(600_000),
   webhookMaxWorkers: z.coerce.number().int().min(1).max(100),
+  nodeHeartbeatMs: z.coerce.number().int().min(50).max(600_000),
+  strictConfig: z.union([z.boolean(), bool]),
 });
 
 const list = (value: string): string[] =>
@@ -182,6 +194,8 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   webhookRetryBaseMs: { env: ['PLUMB_WEBHOOK_RETRY_BASE_MS'], fallback: 1000 },
   webhookPollIntervalMs: { env: ['PLUMB_WEBHOOK_POLL_INTERVAL_MS'], fallback: 1000 },
   webhookMaxWorkers: { env: ['MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS'], fallback: 10 },
+  nodeHeartbeatMs: { env: ['PLUMB_NODE_HEARTBEAT_MS'], fallback: 5000 },
+  strictConfig: { flag: 'strictConfig', env: ['PLUMB_STRICT_CONFIG'], fallback: false },
 };
 
 function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
@@ -348,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       pollIntervalMs: raw.webhookPollIntervalMs,
       maxWorkers: raw.webhookMaxWorkers,
     },
+    nodes: { heartbeatMs: raw.nodeHeartbeatMs, strictConfig: raw.strictConfig },
     logLevel: raw.logLevel,
   };
 }
@@ -377,6 +392,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     server: config.server,
     tracking: config.tracking,
     webhooks: { ...config.webhooks, secretKey: config.webhooks.secretKey ? '***' : undefined },
+    nodes: config.nodes,
     logLevel: config.logLevel,
   };
 }

@@ -15,6 +15,10 @@ export function registerServerCommand(program: Command): void {
     .option('--no-serve-artifacts', 'do not proxy artifacts')
     .option('-h, --host <host>', 'address to bind (default 127.0.0.1)')
     .option('-p, --port <port>', 'port to listen on (default 5000)')
+    .option(
+      '--strict-config',
+      'refuse to start when the configuration differs from the live nodes (PLUMB_STRICT_CONFIG)',
+    )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const config = loadConfigOrReport({
         backendStoreUri: options.backendStoreUri as string | undefined,
@@ -23,6 +27,7 @@ export function registerServerCommand(program: Command): void {
         serveArtifacts: options.serveArtifacts as boolean | undefined,
         host: options.host as string | undefined,
         port: options.port as string | undefined,
+        strictConfig: options.strictConfig as boolean | undefined,
       });
       if (!config) return;
       let app;
