@@ -40,6 +40,13 @@ export interface SchemaControl {
   status(): Promise<SchemaStatus>;
   /** Applies pending migrations under the database's migration lock; returns what it applied. */
   upgrade(): Promise<readonly PlannedMigration[]>;
+  /** Read-only: the status plus the tables and indexes applied migrations created that are missing. */
+  check(): Promise<SchemaCheck>;
+}
+
+export interface SchemaCheck extends SchemaStatus {
+  readonly missingTables: readonly string[];
+  readonly missingIndexes: readonly string[];
 }
 
 export interface PlannedMigration {

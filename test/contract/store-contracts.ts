@@ -5,6 +5,7 @@ import { artifactManifestContract } from './artifact-manifest.contract.ts';
 import { loggedModelStoreContract } from './logged-model-store.contract.ts';
 import { nodeRegistryContract } from './node-registry.contract.ts';
 import { registryStoreContract } from './registry-store.contract.ts';
+import { schemaCheckContract } from './schema-check.contract.ts';
 import { trackingStoreContract } from './tracking-store.contract.ts';
 
 /** Every metadata-port contract suite, against one backend: each suite opens its own store. */
@@ -14,6 +15,7 @@ export function metadataStoreContracts(label: string, openStore: () => Promise<M
   registryStoreContract(label, openStore);
   loggedModelStoreContract(label, openStore);
   nodeRegistryContract(label, openStore);
+  schemaCheckContract(label, openStore);
 }
 
 /** A migrated store on a database made for it, dropped again when the store closes. */

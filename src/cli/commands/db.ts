@@ -74,4 +74,27 @@ export function registerDbCommands(program: Command): void {
           console.log(`MISMATCH ${m.version}: recorded ${m.recorded}, expected ${m.expected}`);
       });
     });
+  db.command('check')
+    .description('Check the schema without changing it: migrations, checksums, missing tables and indexes')
+    .option('--backend-store-uri <uri>', 'metadata store (default sqlite:///mlruns.db)')
+    .action(async (options: { backendStoreUri?: string }) => {
+      await withStore({ backendStoreUri: options.backendStoreUri, readOnly: true }, async (store) => {
+        const check = await store.schema.check();
+        const problems = [
+          ...check.pending.map((m) => `pending  ${m.version} ${m.name} (run plumb db upgrade)`),
+          ...check.unknown.map(
+            (m) => `unknown  ${m.version} ${m.name} (applied by a newer release ≥ ${m.minServerRelease})`,
+          ),
+          ...check.checksumMismatches.map(
+            (m) => `MISMATCH ${m.version}: recorded ${m.recorded}, expected ${m.expected}`,
+          ),
+          ...check.missingTables.map((t) => `MISSING  table ${t}`),
+          ...check.missingIndexes.map((i) => `MISSING  index ${i}`),
+        ];
+        for (const m of check.applied) console.log(`applied  ${m.version} ${m.name} ${m.checksum.slice(0, 12)}`);
+        for (const line of problems) console.log(line);
+        if (problems.length === 0) console.log('OK: the schema matches this release');
+        else process.exitCode = 1;
+      });
+    });
 }

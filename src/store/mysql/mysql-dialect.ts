@@ -47,6 +47,14 @@ export const mysqlDialect: SqlDialect = {
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
   // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
   currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
+  listIndexNames: async (db) =>
+    (
+      await sql<{
+        name: string;
+      }>`select distinct index_name as name from information_schema.statistics where table_schema = database()`.execute(
+        db,
+      )
+    ).rows.map((r) => r.name),
   maxBoundParameters: 65535,
 };
 

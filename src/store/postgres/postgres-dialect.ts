@@ -33,6 +33,12 @@ export const postgresDialect: SqlDialect = {
   translateError: translatePostgresError,
   // now() is the transaction's start time: every comparison within one claim sees the same instant.
   currentTimeMillis: () => sql<number>`cast(floor(extract(epoch from now()) * 1000) as bigint)`,
+  listIndexNames: async (db) =>
+    (
+      await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(
+        db,
+      )
+    ).rows.map((r) => r.name),
   likeMatch(value, pattern, caseSensitive) {
     // ESCAPE '' turns off PostgreSQL's default backslash escape: `%` and `_` stay the only
     // metacharacters and `\` matches itself, as on MLflow's SQLite store.

@@ -47,6 +47,9 @@ export interface SqlDialect {
    * clock (the database's) decides when a lease ran out, not each node's.
    */
   currentTimeMillis(): Expression<number>;
+  /** Names of the indexes in the store's own schema (introspection for `plumb db check`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- introspection addresses tables outside the typed schema
+  listIndexNames(db: Kysely<any>): Promise<string[]>;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
 }

@@ -14,7 +14,7 @@ export class Migrator {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DDL addresses tables outside the typed schema
     private readonly db: Kysely<any>,
     private readonly dialect: SqlDialect,
-    private readonly migrations: readonly Migration[] = MIGRATIONS,
+    readonly migrations: readonly Migration[] = MIGRATIONS,
   ) {}
 
   plan(migration: Migration): PlannedMigration {

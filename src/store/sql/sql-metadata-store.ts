@@ -5,6 +5,7 @@ import type { SqlDialect } from './dialect.ts';
 import { Migrator } from './migrator.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
+import { checkSchema } from './schema-check.ts';
 import { SqlRegistryStore } from './sql-registry-store.ts';
 import { SqlTrackingStore } from './sql-tracking-store.ts';
 import { SqlWebhookStore } from './sql-webhook-store.ts';
@@ -25,6 +26,7 @@ export function createSqlMetadataStore(
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),
+      check: () => checkSchema(db, dialect, migrator),
     },
     async close() {
       await db.destroy();

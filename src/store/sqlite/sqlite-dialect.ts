@@ -24,6 +24,10 @@ export const sqliteDialect: SqlDialect = {
   },
   // julianday('now') carries milliseconds; 2440587.5 is the Julian day of the Unix epoch.
   currentTimeMillis: () => sql<number>`CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)`,
+  listIndexNames: async (db) =>
+    (await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(db)).rows.map(
+      (r) => r.name,
+    ),
   likeMatch(value, pattern, caseSensitive) {
     // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher. ILIKE lowers both sides
     // in SQL, not in JS, so that the two sides are folded by the same (ASCII-only) rules.
