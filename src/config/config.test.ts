@@ -18,6 +18,19 @@ function problemsOf(env: Record<string, string>, flags: Parameters<typeof loadCo
   assert.fail('expected a ConfigError');
 }
 
+/** The defaults of the settings most tests do not set. */
+const DEFAULT_WEBHOOKS = {
+  secretKey: undefined,
+  allowedSchemes: ['https'],
+  allowedHosts: [],
+  requestTimeoutMs: 30_000,
+  maxRetries: 3,
+  retryBaseMs: 1000,
+  pollIntervalMs: 1000,
+  maxWorkers: 10,
+};
+const DEFAULT_NODES = { heartbeatMs: 5000, strictConfig: false };
+
 void describe('loadConfig', () => {
   void it("defaults to MLflow's: sqlite:///mlruns.db in the working directory, 127.0.0.1:5000, proxied artifacts", () => {
     assert.deepEqual(loadConfig({}, {}, CWD), {
@@ -30,17 +43,8 @@ void describe('loadConfig', () => {
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },
-      webhooks: {
-        secretKey: undefined,
-        allowedSchemes: ['https'],
-        allowedHosts: [],
-        requestTimeoutMs: 30_000,
-        maxRetries: 3,
-        retryBaseMs: 1000,
-        pollIntervalMs: 1000,
-        maxWorkers: 10,
-      },
-      nodes: { heartbeatMs: 5000, strictConfig: false },
+      webhooks: DEFAULT_WEBHOOKS,
+      nodes: DEFAULT_NODES,
       logLevel: 'info',
     });
   });
@@ -303,17 +307,8 @@ void describe('describeConfig and redactUri', () => {
       },
       server: { host: '127.0.0.1', port: 5000 },
       tracking: { truncateLongValues: true },
-      webhooks: {
-        secretKey: undefined,
-        allowedSchemes: ['https'],
-        allowedHosts: [],
-        requestTimeoutMs: 30_000,
-        maxRetries: 3,
-        retryBaseMs: 1000,
-        pollIntervalMs: 1000,
-        maxWorkers: 10,
-      },
-      nodes: { heartbeatMs: 5000, strictConfig: false },
+      webhooks: DEFAULT_WEBHOOKS,
+      nodes: DEFAULT_NODES,
       logLevel: 'info',
     });
     assert.doesNotMatch(JSON.stringify(described), /p4ss/);

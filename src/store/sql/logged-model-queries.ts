@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { LifecycleStage, Tag } from '../../core/entities.ts';
 import type { LoggedModel, LoggedModelMetric, LoggedModelStatus } from '../../core/logged-model.ts';
 import type { LoggedModelWrites, NewLoggedModel } from '../logged-model-store.ts';
@@ -201,7 +201,3 @@ export async function linkLoggedModelMetrics(
 }
 
 /** The highest row id now: a search's first page pins it (see PagePosition). */
-export async function loggedModelWatermark(db: Kysely<Database>): Promise<number> {
-  const result = await sql<{ max: number | null }>`select max(row_id) as max from logged_models`.execute(db);
-  return Number(result.rows[0]?.max ?? 0);
-}

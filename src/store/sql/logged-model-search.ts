@@ -12,8 +12,9 @@ import type { Comparison } from '../../search/ast.ts';
 import type { LoggedModelOrderBy, LoggedModelQuery } from '../logged-model-store.ts';
 import type { SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
-import { LOGGED_MODEL_COLUMNS, loadLoggedModels, loggedModelWatermark } from './logged-model-queries.ts';
+import { LOGGED_MODEL_COLUMNS, loadLoggedModels } from './logged-model-queries.ts';
 import type { Database, LoggedModelsTable } from './schema.ts';
+import { currentWatermark } from './watermark.ts';
 import { compareColumn, numericValue } from './search-compare.ts';
 
 type ModelsQuery<O> = SelectQueryBuilder<Database, 'logged_models', O>;
@@ -43,7 +44,7 @@ export async function searchLoggedModels(
   query: LoggedModelQuery,
 ): Promise<SearchPage<LoggedModel>> {
   const experimentIds = query.experimentIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
-  const watermark = query.watermark ?? (await loggedModelWatermark(db));
+  const watermark = query.watermark ?? (await currentWatermark(db, 'logged_models', 'row_id'));
   if (experimentIds.length === 0) return { items: [], hasMore: false, watermark };
   let qb = db
     .selectFrom('logged_models')

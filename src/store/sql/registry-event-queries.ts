@@ -1,8 +1,9 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
 import type { JsonObject, RegistryEvent, RegistryEventKind } from '../../core/registry.ts';
 import type { NewRegistryEvent, RegistryEventQuery } from '../registry-store.ts';
 import type { SearchPage } from '../store.ts';
+import { currentWatermark } from './watermark.ts';
 import type { Database, RegistryEventsTable } from './schema.ts';
 
 /** The append-only registry event log. */
@@ -60,13 +61,7 @@ export async function listRegistryEvents(
 ): Promise<SearchPage<RegistryEvent>> {
   const watermark =
     query.watermark ??
-    Number(
-      (
-        await sql<{
-          max: number | null;
-        }>`select max(id) as max from registry_events where registered_model_id = ${query.modelId}`.execute(db)
-      ).rows[0]?.max ?? 0,
-    );
+    (await currentWatermark(db, 'registry_events', 'id', { column: 'registered_model_id', value: query.modelId }));
   const rows = await db
     .selectFrom('registry_events')
     .selectAll()

@@ -6,6 +6,7 @@ import type { ModelVersionQuery, RegisteredModelQuery } from '../registry-store.
 import type { SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { toModelVersions, toRegisteredModels } from './registry-rows.ts';
+import { currentWatermark } from './watermark.ts';
 import type { Database, ModelVersionsTable, RegisteredModelsTable } from './schema.ts';
 import { compareColumn } from './search-compare.ts';
 
@@ -17,13 +18,6 @@ import { compareColumn } from './search-compare.ts';
 type RmBuilder = ExpressionBuilder<Database, 'registered_models'>;
 type MvDatabase = Database & { mv: ModelVersionsTable; rm: RegisteredModelsTable };
 type MvBuilder = ExpressionBuilder<MvDatabase, 'mv' | 'rm'>;
-
-async function maxOf(db: Kysely<Database>, table: 'registered_models' | 'model_versions', column: 'id' | 'seq') {
-  const result = await sql<{
-    max: number | null;
-  }>`select max(${sql.ref(column)}) as max from ${sql.table(table)}`.execute(db);
-  return Number(result.rows[0]?.max ?? 0);
-}
 
 function registeredModelCondition(eb: RmBuilder, c: Comparison, dialect: SqlDialect): Expression<SqlBool> {
   const { type, key } = c.identifier;
@@ -53,7 +47,7 @@ export async function searchRegisteredModels(
   dialect: SqlDialect,
   query: RegisteredModelQuery,
 ): Promise<SearchPage<RegisteredModel>> {
-  const watermark = query.watermark ?? (await maxOf(db, 'registered_models', 'id'));
+  const watermark = query.watermark ?? (await currentWatermark(db, 'registered_models', 'id'));
   let qb = db
     .selectFrom('registered_models')
     .selectAll('registered_models')
@@ -134,7 +128,7 @@ export async function searchModelVersions(
   dialect: SqlDialect,
   query: ModelVersionQuery,
 ): Promise<SearchPage<ModelVersion>> {
-  const watermark = query.watermark ?? (await maxOf(db, 'model_versions', 'seq'));
+  const watermark = query.watermark ?? (await currentWatermark(db, 'model_versions', 'seq'));
   let qb = db
     .selectFrom('model_versions as mv')
     .innerJoin('registered_models as rm', 'rm.id', 'mv.registered_model_id')

@@ -16,6 +16,7 @@ import type { SearchPage } from '../store.ts';
 import type { ClaimedDelivery, WebhookPatch } from '../webhook-store.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { Database } from './schema.ts';
+import { currentWatermark } from './watermark.ts';
 
 /** Row types of migration 0004, kept here so the shared schema file stays small. */
 export type WebhookTables = {
@@ -127,16 +128,7 @@ export async function listWebhooks(
   db: WebhookDb,
   page: { maxResults: number; offset: number; watermark?: number | undefined },
 ): Promise<SearchPage<Webhook>> {
-  const watermark =
-    page.watermark ??
-    Number(
-      (
-        await db
-          .selectFrom('webhooks')
-          .select((eb) => eb.fn.max('seq').as('max'))
-          .executeTakeFirst()
-      )?.max ?? 0,
-    );
+  const watermark = page.watermark ?? (await currentWatermark(db, 'webhooks', 'seq'));
   const rows = await db
     .selectFrom('webhooks')
     .selectAll()
@@ -342,15 +334,7 @@ export async function listDeliveries(
 ): Promise<SearchPage<DeliveryWithAttempts>> {
   const watermark =
     page.watermark ??
-    Number(
-      (
-        await db
-          .selectFrom('webhook_deliveries')
-          .select((eb) => eb.fn.max('seq').as('max'))
-          .where('webhook_id', '=', webhookId)
-          .executeTakeFirst()
-      )?.max ?? 0,
-    );
+    (await currentWatermark(db, 'webhook_deliveries', 'seq', { column: 'webhook_id', value: webhookId }));
   const rows = await db
     .selectFrom('webhook_deliveries')
     .selectAll()
