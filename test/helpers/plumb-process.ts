@@ -79,8 +79,12 @@ export interface ServerProcess {
 }
 
 export interface ServerOptions {
-  /** Absolute path of the SQLite file. */
-  readonly dbPath: string;
+  /** Absolute path of the SQLite file (or give `backendStoreUri`). */
+  readonly dbPath?: string | undefined;
+  /** Any backend store URI (PostgreSQL, MySQL); wins over `dbPath`. */
+  readonly backendStoreUri?: string | undefined;
+  /** More `plumb server` arguments, e.g. `--strict-config`. */
+  readonly args?: readonly string[] | undefined;
   /** Working directory; artifacts go to `<dir>/mlartifacts`. */
   readonly dir: string;
   readonly port?: number | undefined;
@@ -94,19 +98,22 @@ export interface ServerOptions {
  */
 export async function startServerProcess(options: ServerOptions): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
+  const backendStoreUri = options.backendStoreUri ?? (options.dbPath ? `sqlite:///${options.dbPath}` : undefined);
+  if (backendStoreUri === undefined) throw new Error('startServerProcess needs dbPath or backendStoreUri');
   const child = spawn(
     process.execPath,
     [
       PLUMB_BIN,
       'server',
       '--backend-store-uri',
-      `sqlite:///${options.dbPath}`,
+      backendStoreUri,
       '--artifacts-destination',
       join(options.dir, 'mlartifacts'),
       '--host',
       '127.0.0.1',
       '--port',
       String(port),
+      ...(options.args ?? []),
     ],
     { cwd: options.dir, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
