@@ -251,5 +251,6 @@ function createNodeRegistry(config: Config, store: MetadataStore, schema: Schema
     heartbeatMs: config.nodes.heartbeatMs,
     strictConfig: config.nodes.strictConfig,
     logger,
+    connectionPool: () => store.connectionPool(),
   });
 }

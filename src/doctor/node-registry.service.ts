@@ -1,9 +1,15 @@
 import { MlflowError } from '../core/errors.ts';
 import type { NodeRegistration, NodeRegistryStore, ServerNode } from '../store/node-registry-store.ts';
+import type { ConnectionPoolUse } from '../store/store.ts';
 
 /** A live node as the API shows it: `drift` when its configuration differs from the reference. */
 export interface NodeView extends ServerNode {
   readonly drift: boolean;
+}
+
+/** This process as it sees itself right now: its registration and how busy its database pool is. */
+export interface SelfView extends NodeRegistration {
+  readonly connectionPool: ConnectionPoolUse | undefined;
 }
 
 interface WarnLogger {
@@ -30,6 +36,7 @@ export class NodeRegistryService {
       heartbeatMs: number;
       strictConfig: boolean;
       logger: WarnLogger;
+      connectionPool: () => ConnectionPoolUse | undefined;
     },
   ) {
     this.liveWindowMs = deps.heartbeatMs * LIVE_INTERVALS;
@@ -74,6 +81,10 @@ export class NodeRegistryService {
     const nodes = await this.deps.store.listLive(this.liveWindowMs);
     const reference = referenceNode(nodes)?.configFingerprint;
     return nodes.map((node) => ({ ...node, drift: node.configFingerprint !== reference }));
+  }
+
+  self(): SelfView {
+    return { ...this.deps.self, connectionPool: this.deps.connectionPool() };
   }
 
   /** Stops the heartbeat and removes this node's row, so it leaves the live list at once. */

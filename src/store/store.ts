@@ -32,7 +32,20 @@ export interface MetadataStore {
   readonly webhooks: WebhookStore;
   readonly nodes: NodeRegistryStore;
   readonly schema: SchemaControl;
+  /** The connection pool's use right now; undefined for SQLite's single embedded connection. */
+  connectionPool(): ConnectionPoolUse | undefined;
   close(): Promise<void>;
+}
+
+/** How busy a server's database connection pool is (exported as metrics, shown per node). */
+export interface ConnectionPoolUse {
+  /** Connections the pool may open at most (`pool_size`). */
+  readonly max: number;
+  /** Connections open now, busy or idle. */
+  readonly open: number;
+  readonly idle: number;
+  /** Queries queued because every connection is busy: above zero for long, the pool is too small. */
+  readonly waiting: number;
 }
 
 /** The versioned schema: what is applied, what this release would apply, and applying it. */
@@ -81,6 +94,14 @@ export interface TrackingStore extends TrackingReads {
    * read inside `work` sees a state no concurrent writer can change before the commit.
    */
   write<T>(work: (tx: TrackingWrites) => Promise<T>): Promise<T>;
+  /**
+   * `write` for work on one run (logging, tags, run updates): the transaction first locks the
+   * run's row, so writers of one run take turns and each sees what the previous one committed,
+   * while writers of different runs never wait for each other. Every write to a run's params,
+   * tags and metrics goes through here; that is what makes their read-then-write steps safe
+   * without a serializable snapshot. A run that does not exist locks nothing.
+   */
+  writeRun<T>(runId: string, work: (tx: TrackingWrites) => Promise<T>): Promise<T>;
 }
 
 export interface ExperimentQuery {

@@ -33,7 +33,7 @@ export class LoggingService {
 
   async logMetric(runId: string, metric: MetricToStore): Promise<void> {
     validateMetric(metric);
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       const info = await requireActiveRun(tx, runId);
       await tx.insertMetrics(runId, [metric]);
       // MLflow 3: a point logged with a model_id is also one of that logged model's metrics.
@@ -43,7 +43,7 @@ export class LoggingService {
 
   async logParam(runId: string, param: Tag): Promise<void> {
     const valid = validateParam(param, this.deps.rules);
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       const existing = (await tx.getParams(runId, [valid.key])).get(valid.key);
       if (existing !== undefined && existing !== valid.value) {
@@ -61,7 +61,7 @@ export class LoggingService {
     const params = batch.params.map((p) => validateParam(p, this.deps.rules));
     const tags = batch.tags.map((t) => validateRunTag(t, this.deps.rules));
     validateUniqueParamKeys(params);
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       const info = await requireActiveRun(tx, runId);
       const newParams = await this.rejectChangedParams(tx, runId, params);
       await tx.insertParams(runId, newParams);
@@ -73,14 +73,14 @@ export class LoggingService {
 
   async logInputs(runId: string, datasets: readonly DatasetInput[], models: readonly ModelInput[]): Promise<void> {
     datasets.forEach(validateDatasetInput);
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       const info = await requireActiveRun(tx, runId);
       await tx.logInputs(runId, info.experimentId, datasets, models);
     });
   }
 
   async logOutputs(runId: string, models: readonly ModelOutput[]): Promise<void> {
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       await tx.logOutputs(runId, models);
     });

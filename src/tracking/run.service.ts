@@ -91,7 +91,7 @@ export class RunService {
     runId: string,
     patch: { status?: RunStatus | undefined; endTime?: number | undefined; runName?: string | undefined },
   ): Promise<RunInfo> {
-    const info = await this.deps.store.write(async (tx) => {
+    const info = await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       await tx.updateRunInfo(runId, { status: patch.status, endTime: patch.endTime, name: patch.runName || undefined });
       return (await tx.getRunInfo(runId))!;
@@ -101,14 +101,14 @@ export class RunService {
   }
 
   async delete(runId: string): Promise<void> {
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       const info = await requireRun(tx, runId);
       if (info.lifecycleStage !== 'deleted') await tx.setRunLifecycle(runId, 'deleted', this.deps.clock.now());
     });
   }
 
   async restore(runId: string): Promise<void> {
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       const info = await requireRun(tx, runId);
       if (info.lifecycleStage !== 'active') await tx.setRunLifecycle(runId, 'active', this.deps.clock.now());
     });
@@ -116,14 +116,14 @@ export class RunService {
 
   async setTag(runId: string, tag: Tag): Promise<void> {
     const valid = validateRunTag(tag, this.deps.rules);
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       await tx.setRunTags(runId, [valid]);
     });
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       if (!(await tx.deleteRunTag(runId, key))) {
         throw MlflowError.notFound(`No tag with name: ${key} in run with id ${runId}`);
@@ -148,7 +148,7 @@ export class RunService {
         `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`,
       );
     }
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeRun(runId, async (tx) => {
       await requireActiveRun(tx, runId);
       const current = await tx.getRunTag(runId, SYSTEM_TAGS.logModelHistory);
       const history = parseHistory(current);

@@ -218,5 +218,66 @@ export function trackingStoreContract(name: string, openStore: () => Promise<Met
         { experimentId, name: 'iris', digest: 'abc123', context: 'training' },
       ]);
     });
+
+    test('concurrent batches on one run, keys in opposite orders, all commit: each point once, latest is the greatest', async () => {
+      const runId = await newRun(await newExperiment('concurrent-batches'));
+      const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+      const writers = 12;
+      await Promise.all(
+        Array.from({ length: writers }, (_, w) => {
+          const order = w % 2 === 0 ? keys : [...keys].reverse();
+          const points = order.flatMap((key) =>
+            Array.from({ length: 10 }, (_, i) => ({ key, value: w + i / 10, timestamp: 1000 + w, step: w * 10 + i })),
+          );
+          return store.writeRun(runId, async (tx) => {
+            await tx.insertMetrics(runId, points);
+            await tx.setRunTags(runId, [
+              { key: `writer-${w}`, value: 'done' },
+              { key: 'shared', value: `${w}` },
+            ]);
+          });
+        }),
+      );
+      for (const key of keys) {
+        const history = await store.getMetricHistory(runId, key, { offset: 0 });
+        assert.equal(history.items.length, writers * 10, key);
+      }
+      const run = await store.getRun(runId);
+      const last = writers - 1;
+      for (const metric of run!.data.metrics) {
+        assert.deepEqual(metric, { key: metric.key, value: last + 0.9, timestamp: 1000 + last, step: last * 10 + 9 });
+      }
+      assert.equal(run!.data.metrics.length, keys.length);
+      assert.equal(run!.data.tags.filter((t) => t.key.startsWith('writer-')).length, writers);
+      assert.equal(run!.data.tags.filter((t) => t.key === 'shared').length, 1);
+    });
+
+    test('writers of one run see what the previous one committed: the same new param with two values, one wins', async () => {
+      const runId = await newRun(await newExperiment('param-race'));
+      const logParam = (value: string) =>
+        store.writeRun(runId, async (tx) => {
+          const existing = (await tx.getParams(runId, ['lr'])).get('lr');
+          if (existing !== undefined && existing !== value) throw new Error(`lr already logged as ${existing}`);
+          if (existing === undefined) await tx.insertParams(runId, [{ key: 'lr', value }]);
+        });
+      const results = await Promise.allSettled(['0.1', '0.2', '0.1', '0.2'].map(logParam));
+      const stored = (await store.getParams(runId, ['lr'])).get('lr');
+      assert.ok(stored === '0.1' || stored === '0.2');
+      for (const [i, result] of results.entries()) {
+        const value = ['0.1', '0.2', '0.1', '0.2'][i];
+        assert.equal(result.status, value === stored ? 'fulfilled' : 'rejected', `writer ${i} (${value})`);
+      }
+    });
+
+    test('two runs of one experiment logging the same new dataset at once share one dataset row', async () => {
+      const experimentId = await newExperiment('dataset-race');
+      const runs = await Promise.all(Array.from({ length: 6 }, () => newRun(experimentId)));
+      const input = { tags: [], dataset: { name: 'wine', digest: 'd1', sourceType: 'local', source: '{}' } };
+      await Promise.all(
+        runs.map((runId) => store.writeRun(runId, (tx) => tx.logInputs(runId, experimentId, [input], []))),
+      );
+      assert.equal((await store.searchDatasets([experimentId])).length, 1);
+      for (const runId of runs) assert.equal((await store.getRun(runId))?.inputs.datasetInputs.length, 1);
+    });
   });
 }

@@ -1,11 +1,16 @@
-import type { NodeView } from '../../doctor/node-registry.service.ts';
+import type { NodeView, SelfView } from '../../doctor/node-registry.service.ts';
 import type { Router } from '../http-server.ts';
 
 export interface NodeRouteService {
   list(): Promise<NodeView[]>;
+  self(): SelfView;
 }
 
-/** `GET /api/2.0/plumb/nodes`: the live server nodes, each with `drift` when its configuration disagrees. */
+/**
+ * `GET /api/2.0/plumb/nodes`: the live server nodes, each with `drift` when its configuration
+ * disagrees. `GET /api/2.0/plumb/nodes/self`: the node that answers, with its connection pool's use
+ * (`connection_pool` is null on SQLite, which has one embedded connection and no pool).
+ */
 export function registerNodeRoutes(router: Router, nodes: NodeRouteService): void {
   for (const prefix of ['/api/', '/ajax-api/']) {
     const url = `${prefix}2.0/plumb/nodes`;
@@ -24,5 +29,22 @@ export function registerNodeRoutes(router: Router, nodes: NodeRouteService): voi
         drift: node.drift,
       })),
     }));
+    const selfUrl = `${prefix}2.0/plumb/nodes/self`;
+    router.remember(selfUrl, ['GET']);
+    router.app.get(selfUrl, async () => {
+      const self = nodes.self();
+      const pool = self.connectionPool;
+      return {
+        node: {
+          node_id: self.nodeId,
+          host: self.host,
+          port: self.port,
+          version: self.version,
+          schema_version: self.schemaVersion,
+          config_fingerprint: self.configFingerprint,
+        },
+        connection_pool: pool ? { max: pool.max, open: pool.open, idle: pool.idle, waiting: pool.waiting } : null,
+      };
+    });
   }
 }

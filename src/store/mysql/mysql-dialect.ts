@@ -1,8 +1,10 @@
 import { type DatabaseConnection, Kysely, MysqlDialect, type SqlBool, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { MlflowError } from '../../core/errors.ts';
-import type { SqlDialect } from '../sql/dialect.ts';
+import { insertValues, rowValue, type ValuesSyntax } from '../sql/bulk-statements.ts';
+import type { BulkColumn, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
+import type { ConnectionPoolUse } from '../store.ts';
 import { MysqlDdlPlugin } from './mysql-ddl-plugin.ts';
 
 /** MySQL error numbers (`errno`) with a meaning for callers; MariaDB uses the same numbers. */
@@ -20,6 +22,8 @@ const MIGRATION_LOCK_TIMEOUT_S = 600;
  * between MySQL and MariaDB, so we name a rare character and escape that one instead.
  */
 const LIKE_ESCAPE = '|';
+const MAX_BOUND_PARAMETERS = 65535;
+const syntax: ValuesSyntax = { quote: (id) => `\`${id}\``, maxBoundParameters: MAX_BOUND_PARAMETERS };
 
 export const mysqlDialect: SqlDialect = {
   name: 'mysql',
@@ -34,7 +38,19 @@ export const mysqlDialect: SqlDialect = {
     return query.onDuplicateKeyUpdate({ [first]: sql.ref(first) }) as typeof query;
   },
   withMigrationLock: (db, work) => withNamedLock(db, work),
-  transaction: (db, work) => retryingTransaction(db, work),
+  transaction: retryingTransaction,
+  // A no-op assignment skips exactly the rows whose unique key exists (see insertIgnoringDuplicates).
+  appendRows: (db, table, columns, rows) =>
+    insertValues(
+      db,
+      syntax,
+      table,
+      columns,
+      rows,
+      `on duplicate key update ${syntax.quote(columns[0]!.name)} = ${syntax.quote(columns[0]!.name)}`,
+    ),
+  upsertGreatest: (db, table, columns, rows, spec) =>
+    insertValues(db, syntax, table, columns, rows, keepGreatest(columns, spec)),
   translateError,
   likeMatch(value, pattern, caseSensitive) {
     const escaped = pattern.replaceAll(LIKE_ESCAPE, LIKE_ESCAPE + LIKE_ESCAPE);
@@ -55,8 +71,26 @@ export const mysqlDialect: SqlDialect = {
         db,
       )
     ).rows.map((r) => r.name),
-  maxBoundParameters: 65535,
+  maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
+
+/**
+ * ON DUPLICATE KEY UPDATE has no WHERE, so each column is assigned `IF(incoming > stored, new,
+ * old)`. MySQL evaluates the assignments left to right and later ones see earlier results, so
+ * the order columns go last, least significant first: an assignment can only turn the comparison
+ * false when the incoming and stored tuples have become equal up to that column, and then every
+ * column still to be assigned already holds the incoming value.
+ */
+function keepGreatest(
+  columns: readonly BulkColumn[],
+  spec: { readonly key: readonly string[]; readonly order: readonly string[] },
+): string {
+  const q = syntax.quote;
+  const greater = `${rowValue(spec.order, (n) => `values(${q(n)})`)} > ${rowValue(spec.order, q)}`;
+  const others = columns.map((c) => c.name).filter((n) => !spec.key.includes(n) && !spec.order.includes(n));
+  const assigned = [...others, ...[...spec.order].reverse()];
+  return `on duplicate key update ${assigned.map((n) => `${q(n)} = if(${greater}, values(${q(n)}), ${q(n)})`).join(', ')}`;
+}
 
 function errnoOf(error: unknown): number | undefined {
   const errno = (error as { errno?: unknown } | null)?.errno;
@@ -78,10 +112,19 @@ function translateError(error: unknown): unknown {
  * the statement; either way nothing of `work` is kept, so it runs again (a bounded number of times,
  * with jittered backoff) instead of the client seeing the deadlock.
  */
-async function retryingTransaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+async function retryingTransaction<DB, T>(
+  db: Kysely<DB>,
+  work: (db: Kysely<DB>) => Promise<T>,
+  mode: TransactionMode = 'serializable',
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute((trx) => work(trx));
+      // InnoDB's REPEATABLE READ serves the other work (with explicit FOR UPDATE where it writes
+      // what it read). Row-locked work runs in READ COMMITTED: no gap locks between writers of
+      // different rows, and each statement after the lock sees the previous holder's commit.
+      const transaction = db.transaction();
+      const isolated = mode === 'row-locked' ? transaction.setIsolationLevel('read committed') : transaction;
+      return await isolated.execute((trx) => work(trx));
     } catch (error) {
       const errno = errnoOf(error);
       if (errno === undefined || !RETRYABLE.has(errno) || attempt >= TRANSACTION_ATTEMPTS) {
@@ -144,6 +187,25 @@ const nullKysely = new Kysely<unknown>({
   dialect: new MysqlDialect({ pool: () => Promise.reject(new Error('compile only')) }),
 });
 
+/**
+ * mysql2's Pool keeps its counts in fields it does not declare: all connections, the idle ones and
+ * the callers queued for one. Missing fields (another mysql2 version) read as zero, never throw.
+ */
+function poolUse(pool: Pool): ConnectionPoolUse {
+  const internals = pool as unknown as {
+    config?: { connectionLimit?: number };
+    _allConnections?: { length: number };
+    _freeConnections?: { length: number };
+    _connectionQueue?: { length: number };
+  };
+  return {
+    max: internals.config?.connectionLimit ?? 0,
+    open: internals._allConnections?.length ?? 0,
+    idle: internals._freeConnections?.length ?? 0,
+    waiting: internals._connectionQueue?.length ?? 0,
+  };
+}
+
 export interface MysqlOptions {
   /** mysql://user:password@host:port/database?… (any `+driver` suffix already removed or kept). */
   readonly uri: string;
@@ -171,7 +233,11 @@ const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBST
  * not use MySQL never loads it. BIGINT comes back as JS numbers (ids and epoch ms stay far below
  * 2^53), and the connection collation is utf8mb4_bin to match the tables (see MysqlDdlPlugin).
  */
-export function openMysql(options: MysqlOptions): { db: Kysely<Database>; pool: () => Pool | undefined } {
+export function openMysql(options: MysqlOptions): {
+  db: Kysely<Database>;
+  pool: () => Pool | undefined;
+  connectionPool: () => ConnectionPoolUse | undefined;
+} {
   let created: Pool | undefined;
   const url = new URL(options.uri.replace(/^mysql\+[\w-]+:/, 'mysql:'));
   const dialect = new MysqlDialect({
@@ -200,5 +266,5 @@ export function openMysql(options: MysqlOptions): { db: Kysely<Database>; pool: 
     },
   });
   const db = new Kysely<Database>({ dialect, plugins: [new MysqlDdlPlugin()] });
-  return { db, pool: () => created };
+  return { db, pool: () => created, connectionPool: () => created && poolUse(created) };
 }

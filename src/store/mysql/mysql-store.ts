@@ -4,6 +4,6 @@ import { type MysqlOptions, mysqlDialect, openMysql } from './mysql-dialect.ts';
 
 /** The metadata store on MySQL or MariaDB; closing it ends the pool. */
 export function openMysqlMetadataStore(options: MysqlOptions & { now: () => number }): MetadataStore {
-  const { db } = openMysql(options);
-  return createSqlMetadataStore(db, mysqlDialect, { now: options.now });
+  const { db, connectionPool } = openMysql(options);
+  return createSqlMetadataStore(db, mysqlDialect, { now: options.now, connectionPool });
 }

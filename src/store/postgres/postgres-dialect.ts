@@ -1,8 +1,10 @@
-import { Kysely, PostgresDialect, type SqlBool, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type SqlBool, sql } from 'kysely';
 import type { Pool, PoolConfig } from 'pg';
 import { MlflowError } from '../../core/errors.ts';
-import type { SqlDialect } from '../sql/dialect.ts';
+import { onConflictKeepGreatest } from '../sql/bulk-statements.ts';
+import type { BulkColumn, BulkRow, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
+import type { ConnectionPoolUse } from '../store.ts';
 
 /**
  * Key of the session-independent advisory lock every migrator takes. Any fixed 64-bit number works;
@@ -29,7 +31,10 @@ export const postgresDialect: SqlDialect = {
       await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx);
       return work(trx);
     }),
-  transaction: serializableTransaction,
+  transaction: retryingTransaction,
+  appendRows: (db, table, columns, rows) => insertUnnest(db, table, columns, rows, 'on conflict do nothing'),
+  upsertGreatest: (db, table, columns, rows, spec) =>
+    insertUnnest(db, table, columns, rows, onConflictKeepGreatest(quote, table, columns, spec)),
   translateError: translatePostgresError,
   // now() is the transaction's start time: every comparison within one claim sees the same instant.
   currentTimeMillis: () => sql<number>`cast(floor(extract(epoch from now()) * 1000) as bigint)`,
@@ -51,16 +56,50 @@ export const postgresDialect: SqlDialect = {
   maxBoundParameters: 65535,
 };
 
+const quote = (identifier: string) => `"${identifier}"`;
+const ARRAY_TYPES: Record<BulkColumn['type'], string> = {
+  text: 'text[]',
+  double: 'float8[]',
+  bigint: 'int8[]',
+  smallint: 'int2[]',
+};
+
+/**
+ * `INSERT … SELECT * FROM unnest($1::text[], $2::float8[], …)`: one bound array per column, so a
+ * batch of any size is one short statement that parses the same every time — PostgreSQL's
+ * equivalent of COPY that, unlike COPY, can say ON CONFLICT.
+ */
+async function insertUnnest(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+  db: Kysely<any>,
+  table: string,
+  columns: readonly BulkColumn[],
+  rows: readonly BulkRow[],
+  suffix: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const arrays = columns.map((_, i) => rows.map((row) => row[i] ?? null));
+  const unnest = columns.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c.type]}`).join(', ');
+  const text = `insert into ${quote(table)} (${columns.map((c) => quote(c.name)).join(', ')}) select * from unnest(${unnest}) ${suffix}`;
+  await db.executeQuery(CompiledQuery.raw(text, arrays));
+}
+
 /**
  * SERIALIZABLE stands in for SQLite's single writer: any interleaving PostgreSQL cannot make
- * equivalent to a serial order fails with 40001 instead of silently losing an update (the
- * read-then-write of latest_metrics, check-then-insert of names). Those failures and deadlocks
- * are retried here with jittered backoff; `work` only touches the database, so a re-run is safe.
+ * equivalent to a serial order fails with 40001 instead of silently losing an update
+ * (check-then-insert of names, registry numbering). Work that locks its rows first runs in READ
+ * COMMITTED (see TransactionMode). Conflicts and deadlocks are retried here with jittered backoff;
+ * `work` only touches the database, so a re-run is safe.
  */
-async function serializableTransaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+async function retryingTransaction<DB, T>(
+  db: Kysely<DB>,
+  work: (db: Kysely<DB>) => Promise<T>,
+  mode: TransactionMode = 'serializable',
+): Promise<T> {
+  const isolation = mode === 'row-locked' ? 'read committed' : 'serializable';
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().setIsolationLevel('serializable').execute(work);
+      return await db.transaction().setIsolationLevel(isolation).execute(work);
     } catch (error) {
       const state = sqlStateOf(error);
       if (state === undefined || !RETRYABLE.has(state)) throw error;
@@ -139,6 +178,15 @@ const NUMERIC_OID = 1700;
  * query, not when this module loads, so a SQLite-only server never loads it.
  */
 export function openPostgres(options: PostgresOptions): Kysely<Database> {
+  return openPostgresPool(options).db;
+}
+
+/** `openPostgres`, plus the pool's use (undefined until the first query created the pool). */
+export function openPostgresPool(options: PostgresOptions): {
+  db: Kysely<Database>;
+  connectionPool: () => ConnectionPoolUse | undefined;
+} {
+  let created: Pool | undefined;
   const createPool = async (): Promise<Pool> => {
     const pg = (await import('pg')).default;
     const builtin = pg.types;
@@ -162,7 +210,16 @@ export function openPostgres(options: PostgresOptions): Kysely<Database> {
     // An idle connection the server dropped emits 'error' on the pool; without a listener that
     // would crash the process. The pool has already discarded it and the next query opens another.
     pool.on('error', () => undefined);
+    created = pool;
     return pool;
   };
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool }) });
+  const connectionPool = () =>
+    created && {
+      max: created.options.max,
+      open: created.totalCount,
+      idle: created.idleCount,
+      waiting: created.waitingCount,
+    };
+  return { db, connectionPool };
 }

@@ -8,6 +8,23 @@ import type {
   SqlBool,
 } from 'kysely';
 
+/** A column of a bulk statement, with the type the engine needs to bind a whole column at once. */
+export interface BulkColumn {
+  readonly name: string;
+  readonly type: 'text' | 'double' | 'bigint' | 'smallint';
+}
+
+/** One row of a bulk statement, in the order of its columns. */
+export type BulkRow = readonly (string | number | null)[];
+
+/**
+ * How a transaction isolates itself. `serializable` (the default) stands in for SQLite's single
+ * writer: any read-then-write is safe. `row-locked` is for work whose first statement locks every
+ * row it depends on (FOR UPDATE): READ COMMITTED is then enough, and a waiter sees what the lock's
+ * previous holder committed instead of failing on a stale snapshot and retrying.
+ */
+export type TransactionMode = 'serializable' | 'row-locked';
+
 /**
  * What differs between SQLite, PostgreSQL and MySQL, and nothing more: the shared queries in this
  * folder are written once against these traits (kysely-style capability flags, not `kind ===` checks).
@@ -25,8 +42,32 @@ export interface SqlDialect {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations address tables outside the typed schema
   withMigrationLock<T>(db: Kysely<any>, work: (db: Kysely<any>) => Promise<T>): Promise<T>;
-  /** Runs `work` in one transaction that holds the database's write lock from its first statement. */
-  transaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction, re-running it where the engine rolled it back on a deadlock or
+   * serialization conflict (work only touches the database, so that is safe).
+   */
+  transaction<DB, T>(db: Kysely<DB>, work: (db: Kysely<DB>) => Promise<T>, mode?: TransactionMode): Promise<T>;
+  /**
+   * Appends rows in as few statements as the engine allows, skipping rows whose key exists: the
+   * ingest hot path, written per engine and kept off the query builder.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+  appendRows(db: Kysely<any>, table: string, columns: readonly BulkColumn[], rows: readonly BulkRow[]): Promise<void>;
+  /**
+   * A register that only moves forward: inserts `rows`, and where a row with the same `key`
+   * columns exists, overwrites it only when the incoming `order` tuple is greater than the stored
+   * one. One statement; new rows are inserted in the given order (which keeps, e.g., the order in
+   * which a run's metric keys first appeared). Callers that may race on the same keys hold a lock
+   * that serialises them (TrackingStore.writeRun), so lock order within the statement is moot.
+   */
+  upsertGreatest(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+    db: Kysely<any>,
+    table: string,
+    columns: readonly BulkColumn[],
+    rows: readonly BulkRow[],
+    spec: { readonly key: readonly string[]; readonly order: readonly string[] },
+  ): Promise<void>;
   /** Turns a driver error into an MlflowError where it has a meaning for callers; returns other errors unchanged. */
   translateError(error: unknown): unknown;
   /**

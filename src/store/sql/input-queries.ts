@@ -17,21 +17,12 @@ export async function logInputs(
   const expId = Number(experimentId);
   for (const input of datasets) {
     const { dataset } = input;
-    let datasetUuid = (
-      await db
-        .selectFrom('datasets')
-        .select('dataset_uuid')
-        .where('experiment_id', '=', expId)
-        .where('name', '=', dataset.name)
-        .where('digest', '=', dataset.digest)
-        .executeTakeFirst()
-    )?.dataset_uuid;
-    if (!datasetUuid) {
-      datasetUuid = randomUUID();
-      await db
-        .insertInto('datasets')
-        .values({
-          dataset_uuid: datasetUuid,
+    // Insert-or-keep, then read back: another run of the experiment may log the same dataset at
+    // the same moment, and only the unique key (not a read before the insert) can settle that.
+    await dialect
+      .insertIgnoringDuplicates(
+        db.insertInto('datasets').values({
+          dataset_uuid: randomUUID(),
           experiment_id: expId,
           name: dataset.name,
           digest: dataset.digest,
@@ -39,9 +30,16 @@ export async function logInputs(
           dataset_source: dataset.source,
           dataset_schema: dataset.schema ?? null,
           dataset_profile: dataset.profile ?? null,
-        })
-        .execute();
-    }
+        }),
+      )
+      .execute();
+    const { dataset_uuid: datasetUuid } = await db
+      .selectFrom('datasets')
+      .select('dataset_uuid')
+      .where('experiment_id', '=', expId)
+      .where('name', '=', dataset.name)
+      .where('digest', '=', dataset.digest)
+      .executeTakeFirstOrThrow();
     const inputUuid = await linkInput(db, 'DATASET', datasetUuid, runId);
     if (input.tags.length > 0) {
       await dialect

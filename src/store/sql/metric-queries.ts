@@ -1,30 +1,42 @@
 import type { Kysely } from 'kysely';
 import type { Metric, MetricWithRunId } from '../../core/entities.ts';
 import type { MetricToStore } from '../store.ts';
-import type { SqlDialect } from './dialect.ts';
+import type { BulkColumn, BulkRow, SqlDialect } from './dialect.ts';
 import { metricValue } from './run-queries.ts';
 import type { Database } from './schema.ts';
 
-const METRIC_COLUMNS = 10;
+const METRIC_COLUMNS: readonly BulkColumn[] = [
+  { name: 'run_uuid', type: 'text' },
+  { name: 'key', type: 'text' },
+  { name: 'value', type: 'double' },
+  { name: 'timestamp', type: 'bigint' },
+  { name: 'step', type: 'bigint' },
+  { name: 'is_nan', type: 'smallint' },
+  { name: 'dataset_name', type: 'text' },
+  { name: 'dataset_digest', type: 'text' },
+  { name: 'model_id', type: 'text' },
+];
+
+const LATEST_COLUMNS: readonly BulkColumn[] = METRIC_COLUMNS.slice(0, 6);
+/** MLflow's order for "latest": greatest step, then timestamp, then value. */
+const LATEST_ORDER = { key: ['run_uuid', 'key'], order: ['step', 'timestamp', 'value'] } as const;
 
 /**
  * NaN and ±Infinity have no portable SQL representation: NaN is stored as 0 with is_nan = 1 and
  * ±Infinity as ±Number.MAX_VALUE, exactly as MLflow's SQL store does, so databases stay interchangeable.
  */
-function storedValue(value: number): { value: number; is_nan: number } {
-  if (Number.isNaN(value)) return { value: 0, is_nan: 1 };
-  if (value === Number.POSITIVE_INFINITY) return { value: Number.MAX_VALUE, is_nan: 0 };
-  if (value === Number.NEGATIVE_INFINITY) return { value: -Number.MAX_VALUE, is_nan: 0 };
-  return { value, is_nan: 0 };
+function storedValue(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  if (value === Number.POSITIVE_INFINITY) return Number.MAX_VALUE;
+  if (value === Number.NEGATIVE_INFINITY) return -Number.MAX_VALUE;
+  return value;
 }
 
-/** MLflow's order for "latest": greatest step, then timestamp, then value. */
-function isLater(a: MetricToStore, b: MetricToStore): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return storedValue(a.value).value > storedValue(b.value).value;
-}
-
+/**
+ * Appends the points (an identical point already stored is skipped by the primary key) and moves
+ * each key's latest value forward, in one multi-row statement each. The caller holds the run's row
+ * lock (TrackingStore.writeRun), so concurrent batches of one run take turns instead of deadlocking.
+ */
 export async function insertMetrics(
   db: Kysely<Database>,
   dialect: SqlDialect,
@@ -32,70 +44,44 @@ export async function insertMetrics(
   metrics: readonly MetricToStore[],
 ): Promise<void> {
   if (metrics.length === 0) return;
-  const rows = metrics.map((m) => ({
-    run_uuid: runId,
-    key: m.key,
-    ...storedValue(m.value),
-    timestamp: m.timestamp,
-    step: m.step,
-    dataset_name: m.datasetName ?? null,
-    dataset_digest: m.datasetDigest ?? null,
-    model_id: m.modelId ?? null,
-  }));
-  const chunk = Math.max(1, Math.floor(dialect.maxBoundParameters / METRIC_COLUMNS));
-  for (let i = 0; i < rows.length; i += chunk) {
-    await dialect.insertIgnoringDuplicates(db.insertInto('metrics').values(rows.slice(i, i + chunk))).execute();
+  const rows: BulkRow[] = new Array(metrics.length);
+  // One candidate per key: a statement may not touch the same row twice on every database.
+  const latest = new Map<string, BulkRow>();
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i]!;
+    const row: BulkRow = [
+      runId,
+      m.key,
+      storedValue(m.value),
+      m.timestamp,
+      m.step,
+      Number.isNaN(m.value) ? 1 : 0,
+      m.datasetName ?? null,
+      m.datasetDigest ?? null,
+      m.modelId ?? null,
+    ];
+    rows[i] = row;
+    const current = latest.get(m.key);
+    if (!current || isLater(row, current)) latest.set(m.key, row);
   }
-  await updateLatest(db, runId, metrics);
+  await dialect.appendRows(db, 'metrics', METRIC_COLUMNS, rows);
+  await dialect.upsertGreatest(
+    db,
+    'latest_metrics',
+    LATEST_COLUMNS,
+    [...latest.values()].map((row) => row.slice(0, LATEST_COLUMNS.length)),
+    LATEST_ORDER,
+  );
 }
 
-/**
- * Moves each key's latest value forward. The batch is reduced to one candidate per key first,
- * because one statement may not touch the same row twice on every database.
- */
-async function updateLatest(db: Kysely<Database>, runId: string, metrics: readonly MetricToStore[]): Promise<void> {
-  const candidates = new Map<string, MetricToStore>();
-  for (const metric of metrics) {
-    const current = candidates.get(metric.key);
-    if (!current || isLater(metric, current)) candidates.set(metric.key, metric);
+/** Row positions of step, timestamp and value in METRIC_COLUMNS, compared in that order. */
+const ORDER_POSITIONS = [4, 3, 2] as const;
+
+function isLater(a: BulkRow, b: BulkRow): boolean {
+  for (const i of ORDER_POSITIONS) {
+    if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number);
   }
-  const existing = await db
-    .selectFrom('latest_metrics')
-    .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
-    .where('run_uuid', '=', runId)
-    .where('key', 'in', [...candidates.keys()])
-    .execute();
-  const existingByKey = new Map(existing.map((row) => [row.key, row]));
-  const inserts = [];
-  for (const candidate of candidates.values()) {
-    const row = {
-      run_uuid: runId,
-      key: candidate.key,
-      ...storedValue(candidate.value),
-      timestamp: candidate.timestamp,
-      step: candidate.step,
-    };
-    const stored = existingByKey.get(candidate.key);
-    if (!stored) {
-      inserts.push(row);
-      continue;
-    }
-    const storedMetric = {
-      key: stored.key,
-      value: Number(stored.value),
-      timestamp: Number(stored.timestamp),
-      step: Number(stored.step),
-    };
-    if (isLater(candidate, storedMetric)) {
-      await db
-        .updateTable('latest_metrics')
-        .set({ value: row.value, is_nan: row.is_nan, timestamp: row.timestamp, step: row.step })
-        .where('run_uuid', '=', runId)
-        .where('key', '=', candidate.key)
-        .execute();
-    }
-  }
-  if (inserts.length > 0) await db.insertInto('latest_metrics').values(inserts).execute();
+  return false;
 }
 
 export async function getMetricHistory(

@@ -56,6 +56,11 @@ export async function getRunInfo(db: Kysely<Database>, runId: string): Promise<R
   return row ? toRunInfo(row) : undefined;
 }
 
+/** Takes the run row's lock until the transaction ends (see TrackingStore.writeRun). */
+export async function lockRun(db: Kysely<Database>, dialect: SqlDialect, runId: string): Promise<void> {
+  await dialect.lockRowsForUpdate(db.selectFrom('runs').select('run_uuid').where('run_uuid', '=', runId)).execute();
+}
+
 export async function getRun(db: Kysely<Database>, runId: string): Promise<Run | undefined> {
   const row = await db.selectFrom('runs').select(RUN_COLUMNS).where('run_uuid', '=', runId).executeTakeFirst();
   return row ? (await loadRuns(db, [row]))[0] : undefined;

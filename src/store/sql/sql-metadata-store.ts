@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { MetadataStore } from '../store.ts';
+import type { ConnectionPoolUse, MetadataStore } from '../store.ts';
 import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { Migrator } from './migrator.ts';
@@ -14,7 +14,11 @@ import { SqlWebhookStore } from './sql-webhook-store.ts';
 export function createSqlMetadataStore(
   db: Kysely<Database>,
   dialect: SqlDialect,
-  options: { now: () => number; onClose?: () => Promise<void> | void },
+  options: {
+    now: () => number;
+    onClose?: () => Promise<void> | void;
+    connectionPool?: () => ConnectionPoolUse | undefined;
+  },
 ): MetadataStore {
   const migrator = new Migrator(db, dialect);
   return {
@@ -28,6 +32,7 @@ export function createSqlMetadataStore(
       upgrade: () => migrator.upgrade(options.now),
       check: () => checkSchema(db, dialect, migrator),
     },
+    connectionPool: () => options.connectionPool?.(),
     async close() {
       await db.destroy();
       await options.onClose?.();

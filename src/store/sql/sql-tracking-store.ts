@@ -77,4 +77,19 @@ export class SqlTrackingStore extends SqlTrackingOperations implements TrackingS
       throw this.dialect.translateError(error);
     }
   }
+
+  async writeRun<T>(runId: string, work: (tx: TrackingWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.dialect.transaction(
+        this.db,
+        async (trx) => {
+          await runs.lockRun(trx, this.dialect, runId);
+          return work(new SqlTrackingOperations(trx, this.dialect));
+        },
+        'row-locked',
+      );
+    } catch (error) {
+      throw this.dialect.translateError(error);
+    }
+  }
 }

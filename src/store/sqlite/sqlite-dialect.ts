@@ -2,8 +2,12 @@ import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
+import { insertValues, onConflictKeepGreatest, type ValuesSyntax } from '../sql/bulk-statements.ts';
 import type { SqlDialect } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
+
+const MAX_BOUND_PARAMETERS = 32766;
+const syntax: ValuesSyntax = { quote: (id) => `"${id}"`, maxBoundParameters: MAX_BOUND_PARAMETERS };
 
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
@@ -11,7 +15,11 @@ export const sqliteDialect: SqlDialect = {
   autoIncrementColumn: (c) => c.primaryKey().autoIncrement(),
   insertIgnoringDuplicates: (query) => query.onConflict((oc) => oc.doNothing()) as typeof query,
   withMigrationLock: (db, work) => immediateTransaction(db, work),
+  // One writer at a time (BEGIN IMMEDIATE) is already serial: every mode is the same here.
   transaction: (db, work) => immediateTransaction(db, work),
+  appendRows: (db, table, columns, rows) => insertValues(db, syntax, table, columns, rows, 'on conflict do nothing'),
+  upsertGreatest: (db, table, columns, rows, spec) =>
+    insertValues(db, syntax, table, columns, rows, onConflictKeepGreatest(syntax.quote, table, columns, spec)),
   translateError(error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -35,7 +43,7 @@ export const sqliteDialect: SqlDialect = {
     return caseSensitive ? sql<SqlBool>`${value} GLOB ${glob}` : sql<SqlBool>`lower(${value}) GLOB lower(${glob})`;
   },
   lockRowsForUpdate: (query) => query,
-  maxBoundParameters: 32766,
+  maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
 
 /** A LIKE pattern as an equivalent GLOB pattern: wildcards translated, GLOB's own metacharacters bracketed. */
