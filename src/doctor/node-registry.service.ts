@@ -49,18 +49,10 @@ export class NodeRegistryService {
   /** Throws INVALID_STATE (strict mode) naming the settings that differ; registers otherwise. */
   async start(): Promise<void> {
     const { self } = this.deps;
-    if (this.deps.strictConfig) {
-      const others = (await this.deps.store.listLive(this.liveWindowMs)).filter((n) => n.nodeId !== self.nodeId);
-      const reference = referenceNode(others);
-      if (reference && reference.configFingerprint !== self.configFingerprint) {
-        const settings = differingSettings(reference.configSummary, self.configSummary);
-        throw new MlflowError(
-          'INVALID_STATE',
-          `Refusing to start (--strict-config): this node's configuration differs from the live nodes' in ${settings.join(', ') || 'its fingerprint'} (compare with node ${reference.nodeId} at ${reference.host}:${reference.port})`,
-        );
-      }
-    }
-    await this.deps.store.register(self);
+    const admission = this.deps.strictConfig
+      ? { liveWithinMs: this.liveWindowMs, admit: (others: readonly ServerNode[]) => refuseDrift(self, others) }
+      : undefined;
+    await this.deps.store.register(self, admission);
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = undefined));
     }, this.deps.heartbeatMs);
@@ -93,6 +85,18 @@ export class NodeRegistryService {
     this.timer = undefined;
     await this.beating;
     await this.deps.store.remove(this.nodeId);
+  }
+}
+
+/** Strict mode: throws INVALID_STATE naming the settings in which `self` differs from the live nodes. */
+function refuseDrift(self: NodeRegistration, others: readonly ServerNode[]): void {
+  const reference = referenceNode(others);
+  if (reference && reference.configFingerprint !== self.configFingerprint) {
+    const settings = differingSettings(reference.configSummary, self.configSummary);
+    throw new MlflowError(
+      'INVALID_STATE',
+      `Refusing to start (--strict-config): this node's configuration differs from the live nodes' in ${settings.join(', ') || 'its fingerprint'} (compare with node ${reference.nodeId} at ${reference.host}:${reference.port})`,
+    );
   }
 }
 

@@ -9,7 +9,7 @@ export interface NodeRegistryStore {
    * Records the node, or replaces an earlier row with the same id; started_at and heartbeat_at
    * are set to the database's current time. Returns the row as stored.
    */
-  register(node: NodeRegistration): Promise<ServerNode>;
+  register(node: NodeRegistration, admission?: Admission): Promise<ServerNode>;
   /** Moves heartbeat_at to the database's now. Returns false when the row is gone (the caller re-registers). */
   heartbeat(nodeId: string): Promise<boolean>;
   /**
@@ -19,6 +19,16 @@ export interface NodeRegistryStore {
   listLive(withinMs: number): Promise<ServerNode[]>;
   /** Deletes the node's row (clean shutdown). Returns false when there was none. */
   remove(nodeId: string): Promise<boolean>;
+}
+
+/**
+ * A check made in the same transaction as the registration: `admit` sees the other nodes live
+ * within `liveWithinMs` and throws to refuse. Registrations are serialised against each other, so
+ * two nodes starting at the same moment cannot both miss each other.
+ */
+export interface Admission {
+  readonly liveWithinMs: number;
+  admit(others: readonly ServerNode[]): void;
 }
 
 export interface NodeRegistration {

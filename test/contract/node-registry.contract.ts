@@ -83,5 +83,26 @@ export function nodeRegistryContract(name: string, openStore: () => Promise<Meta
       assert.equal(await store.heartbeat(node.nodeId), false);
       assert.ok(!(await store.listLive(60_000)).some((n) => n.nodeId === node.nodeId));
     });
+
+    test('registrations with an admission check are serialised: of nodes starting together, one is admitted', async () => {
+      for (let round = 0; round < 4; round++) {
+        const cluster = `race-${round}-${Math.random().toString(36).slice(2)}`;
+        // Admits a node only while no other node of its cluster is live, as --strict-config refuses
+        // a node whose configuration differs from the live ones.
+        const admission = {
+          liveWithinMs: 60_000,
+          admit(others: readonly { configSummary: { readonly [key: string]: unknown } }[]) {
+            if (others.some((n) => n.configSummary.cluster === cluster)) throw new Error('refused');
+          },
+        };
+        const results = await Promise.allSettled(
+          [1, 2, 3].map(() => store.register(aNode({ configSummary: { cluster } }), admission)),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`);
+        for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /refused/);
+        const live = (await store.listLive(60_000)).filter((n) => n.configSummary.cluster === cluster);
+        assert.equal(live.length, 1);
+      }
+    });
   });
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { NodeRegistration, NodeRegistryStore, ServerNode } from '../node-registry-store.ts';
+import type { Admission, NodeRegistration, NodeRegistryStore, ServerNode } from '../node-registry-store.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -54,9 +54,15 @@ export class SqlNodeRegistryStore implements NodeRegistryStore {
     }
   }
 
-  async register(node: NodeRegistration): Promise<ServerNode> {
+  async register(node: NodeRegistration, admission?: Admission): Promise<ServerNode> {
     const now = this.dialect.currentTimeMillis();
     return this.write(async (db) => {
+      if (admission) {
+        // FOR UPDATE over the whole table: a second registration waits here (MySQL), or one of two
+        // fails serialization and is retried (PostgreSQL), and then sees the first one's row.
+        const live = await this.dialect.lockRowsForUpdate(this.liveQuery(db, admission.liveWithinMs)).execute();
+        admission.admit(live.map(toNode).filter((n) => n.nodeId !== node.nodeId));
+      }
       // Delete + insert rather than a dialect-specific upsert: a restarted node may reuse its id.
       await db.deleteFrom('server_nodes').where('node_id', '=', node.nodeId).execute();
       await db
@@ -94,14 +100,16 @@ export class SqlNodeRegistryStore implements NodeRegistryStore {
   }
 
   async listLive(withinMs: number): Promise<ServerNode[]> {
-    const rows = await this.db
+    return (await this.liveQuery(this.db, withinMs).execute()).map(toNode);
+  }
+
+  private liveQuery(db: NodeDb, withinMs: number) {
+    return db
       .selectFrom('server_nodes')
       .selectAll()
       .where((eb) => eb('heartbeat_at', '>=', eb(this.dialect.currentTimeMillis(), '-', Math.floor(withinMs))))
       .orderBy('started_at')
-      .orderBy('node_id')
-      .execute();
-    return rows.map(toNode);
+      .orderBy('node_id');
   }
 
   async remove(nodeId: string): Promise<boolean> {
