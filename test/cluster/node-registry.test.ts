@@ -14,7 +14,9 @@ interface WireNode {
   config_summary: Record<string, unknown>;
 }
 
-const HEARTBEAT_MS = 100;
+// Generous: three apps share one process and one SQLite file, and a writer waiting for the file lock
+// blocks the whole event loop (better-sqlite3 is synchronous), delaying every heartbeat.
+const HEARTBEAT_MS = 500;
 
 /**
  * Replicas on ONE database (a shared SQLite file): every node sees every other in
