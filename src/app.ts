@@ -112,10 +112,11 @@ function destinationUriOf(config: ArtifactStoreConfig): string {
  */
 export async function prepareSchema(store: MetadataStore, logger: Logger): Promise<SchemaStatus> {
   let status = await store.schema.status();
-  if (status.empty) {
-    const applied = await store.schema.upgrade();
-    logger.info({ migrations: applied.map((m) => m.version) }, 'created a new database');
-    status = await store.schema.status();
+  // Empty, or seemingly behind because another server is creating it right now: decide under the lock.
+  if (status.empty || status.pending.length > 0) {
+    const { created, status: locked } = await store.schema.createIfEmpty();
+    if (created.length > 0) logger.info({ migrations: created.map((m) => m.version) }, 'created a new database');
+    status = locked;
   }
   const problem = checkCompatibility(status, PLUMB_VERSION);
   if (problem) throw new MlflowError('INVALID_STATE', `Refusing to start: ${problem}`);

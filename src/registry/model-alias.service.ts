@@ -23,7 +23,7 @@ export class ModelAliasService {
     validateAlias(alias);
     const number = parseModelVersion(version);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const notFound = () => modelVersionNotFound(name, version);
       const header = await lockForChange(tx, name, ctx, notFound);
       if (!(await tx.getModelVersion(name, number))) throw notFound();
@@ -44,7 +44,7 @@ export class ModelAliasService {
     validateModelName(name);
     validateAlias(alias);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const header = await lockForChange(tx, name, ctx);
       const previous = await tx.deleteAlias(header.id, alias);
       if (previous === undefined) return header.revision;

@@ -75,7 +75,7 @@ export class ModelVersionService {
     const loggedModel = await this.loggedModelOfSource(input.source);
     const runId = input.runId || loggedModel?.sourceRunId || '';
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(input.name, async (tx) => {
       const storageLocation = loggedModel?.artifactLocation ?? (await resolveStorageLocation(tx, input.source));
       const header = await lockForChange(tx, input.name, ctx);
       const version = header.nextVersion;
@@ -264,7 +264,7 @@ export class ModelVersionService {
     validateModelName(name);
     const number = parseModelVersion(version);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const notFound = () => modelVersionNotFound(name, version);
       const header = await lockForChange(tx, name, ctx, notFound);
       const current = await tx.getModelVersion(name, number);

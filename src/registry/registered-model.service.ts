@@ -126,7 +126,7 @@ export class RegisteredModelService {
   async update(name: string, description: string | undefined, ctx: WriteContext): Promise<RegisteredModel> {
     validateModelName(name);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const header = await lockForChange(tx, name, ctx);
       const next = description ?? '';
       await recordChange(tx, header, ctx, {
@@ -143,7 +143,7 @@ export class RegisteredModelService {
   async delete(name: string, ctx: WriteContext): Promise<void> {
     validateModelName(name);
     const time = this.deps.clock.now();
-    await this.deps.store.write(async (tx) => {
+    await this.deps.store.writeModel(name, async (tx) => {
       const header = await lockForChange(tx, name, ctx);
       const model = (await tx.getRegisteredModel(name))!;
       const versions = await allVersions(tx, name);
@@ -199,7 +199,7 @@ export class RegisteredModelService {
     validateModelName(name);
     validateRegistryTag(tag);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const header = await lockForChange(tx, name, ctx);
       const previous = await tx.setRegisteredModelTag(header.id, tag);
       if (previous === tag.value) return header.revision;
@@ -217,7 +217,7 @@ export class RegisteredModelService {
     validateModelName(name);
     validateRegistryTagKey(key);
     const time = this.deps.clock.now();
-    return this.deps.store.write(async (tx) => {
+    return this.deps.store.writeModel(name, async (tx) => {
       const header = await lockForChange(tx, name, ctx);
       const previous = await tx.deleteRegisteredModelTag(header.id, key);
       if (previous === undefined) return header.revision;

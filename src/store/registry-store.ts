@@ -24,6 +24,13 @@ export interface RegistryStore extends RegistryReads {
    * MySQL `lockModel` takes a row lock that serialises the writers of one model.
    */
   write<T>(work: (tx: RegistryWrites) => Promise<T>): Promise<T>;
+  /**
+   * `write` for a change to one existing model (its versions, aliases, stages, tags): the
+   * transaction first locks the model's row, so writers of one model take turns and each sees
+   * what the previous one committed (READ COMMITTED suffices on PostgreSQL and MySQL, and a waiter
+   * does not fail on a stale snapshot). `work` still calls `lockModel` to read the header.
+   */
+  writeModel<T>(name: string, work: (tx: RegistryWrites) => Promise<T>): Promise<T>;
 }
 
 /** What a write needs to know about the model it changes. */

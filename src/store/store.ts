@@ -53,6 +53,11 @@ export interface SchemaControl {
   status(): Promise<SchemaStatus>;
   /** Applies pending migrations under the database's migration lock; returns what it applied. */
   upgrade(): Promise<readonly PlannedMigration[]>;
+  /**
+   * Under the migration lock, creates the schema if the database is empty; returns what it
+   * applied and the status under the lock (a concurrent creator has finished by then).
+   */
+  createIfEmpty(): Promise<{ created: readonly PlannedMigration[]; status: SchemaStatus }>;
   /** Read-only: the status plus the tables and indexes applied migrations created that are missing. */
   check(): Promise<SchemaCheck>;
 }

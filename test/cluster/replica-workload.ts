@@ -262,13 +262,12 @@ export async function runReplicaFailover(
   // Every process ever started, the killed one included, for the logs in failure messages.
   const processes: ServerProcess[] = [];
   try {
-    // The first alone creates the schema. (Started together on an empty MariaDB database, a server
-    // that looks while another is migrating sees a partial schema and refuses to start: a start-up
-    // race of its own, outside what this test is about.)
-    servers.push(await startServerProcess({ backendStoreUri, dir }));
-    const others = await Promise.allSettled([1, 2].map(() => startServerProcess({ backendStoreUri, dir })));
-    for (const s of others) if (s.status === 'fulfilled') servers.push(s.value);
-    for (const s of others) if (s.status === 'rejected') throw s.reason;
+    // All three at once on the empty database: one creates the schema under the migration lock,
+    // the others wait for it and start on the finished schema (MySQL DDL is not transactional, so
+    // a server that looked without the lock would see it half-built and refuse to start).
+    const started = await Promise.allSettled([1, 2, 3].map(() => startServerProcess({ backendStoreUri, dir })));
+    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     processes.push(...servers);
     const startup = Date.now() - begun;
     const logs = () => processes.map((p, i) => `--- process ${i} (pid ${p.pid}):\n${p.output().slice(-4000)}`);

@@ -123,6 +123,10 @@ export function withWebhookOutbox(store: RegistryStore): RegistryStore {
       if (property === 'write') {
         return <T>(work: (tx: RegistryWrites) => Promise<T>) => target.write((tx) => work(wrap(tx)));
       }
+      if (property === 'writeModel') {
+        return <T>(name: string, work: (tx: RegistryWrites) => Promise<T>) =>
+          target.writeModel(name, (tx) => work(wrap(tx)));
+      }
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

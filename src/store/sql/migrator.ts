@@ -30,35 +30,57 @@ export class Migrator {
   }
 
   async status(): Promise<SchemaStatus> {
-    const tables = await this.db.introspection.getTables();
+    return this.statusOn(this.db);
+  }
+
+  /**
+   * Under the migration lock: creates the schema when the database is empty, and returns the
+   * status as it is then. A server that finds the schema half-built by another one starting at
+   * the same moment (MySQL DDL is not transactional) waits here and then sees it complete.
+   */
+  async createIfEmpty(now: () => number): Promise<{ created: readonly PlannedMigration[]; status: SchemaStatus }> {
+    return this.dialect.withMigrationLock(this.db, async (db) => {
+      const before = await this.statusOn(db);
+      if (!before.empty) return { created: [], status: before };
+      const created = await this.applyPending(db, now);
+      return { created, status: await this.statusOn(db) };
+    });
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see constructor
+  private async statusOn(db: Kysely<any>): Promise<SchemaStatus> {
+    const tables = await db.introspection.getTables();
     const names = new Set(tables.map((t) => t.name));
     const empty = names.size === 0;
-    const applied = names.has(TABLE) ? await this.readApplied(this.db) : [];
+    const applied = names.has(TABLE) ? await this.readApplied(db) : [];
     return this.compare(empty, applied);
   }
 
   /** Applies every pending migration under the dialect's migration lock; returns what it applied. */
   async upgrade(now: () => number): Promise<readonly PlannedMigration[]> {
-    return this.dialect.withMigrationLock(this.db, async (db) => {
-      await this.ensureTable(db);
-      const status = this.compare(false, await this.readApplied(db));
-      assertNoDrift(status);
-      for (const planned of status.pending) {
-        const migration = this.migrations.find((m) => m.version === planned.version)!;
-        for (const statement of planned.statements) await sql.raw(statement).execute(db);
-        await db
-          .insertInto(TABLE)
-          .values({
-            version: planned.version,
-            name: planned.name,
-            checksum: planned.checksum,
-            min_server_release: migration.minServerRelease,
-            applied_at: now(),
-          })
-          .execute();
-      }
-      return status.pending;
-    });
+    return this.dialect.withMigrationLock(this.db, (db) => this.applyPending(db, now));
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see constructor
+  private async applyPending(db: Kysely<any>, now: () => number): Promise<readonly PlannedMigration[]> {
+    await this.ensureTable(db);
+    const status = this.compare(false, await this.readApplied(db));
+    assertNoDrift(status);
+    for (const planned of status.pending) {
+      const migration = this.migrations.find((m) => m.version === planned.version)!;
+      for (const statement of planned.statements) await sql.raw(statement).execute(db);
+      await db
+        .insertInto(TABLE)
+        .values({
+          version: planned.version,
+          name: planned.name,
+          checksum: planned.checksum,
+          min_server_release: migration.minServerRelease,
+          applied_at: now(),
+        })
+        .execute();
+    }
+    return status.pending;
   }
 
   private compare(empty: boolean, applied: readonly AppliedMigration[]): SchemaStatus {

@@ -30,6 +30,7 @@ export function createSqlMetadataStore(
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),
+      createIfEmpty: () => migrator.createIfEmpty(options.now),
       check: () => checkSchema(db, dialect, migrator),
     },
     connectionPool: () => options.connectionPool?.(),

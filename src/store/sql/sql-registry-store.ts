@@ -61,4 +61,19 @@ export class SqlRegistryStore extends SqlRegistryOperations implements RegistryS
       throw this.dialect.translateError(error);
     }
   }
+
+  async writeModel<T>(name: string, work: (tx: RegistryWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.dialect.transaction(
+        this.db,
+        async (trx) => {
+          await models.lockModel(trx, this.dialect, name);
+          return work(new SqlRegistryOperations(trx, this.dialect));
+        },
+        'row-locked',
+      );
+    } catch (error) {
+      throw this.dialect.translateError(error);
+    }
+  }
 }
