@@ -1,124 +1,186 @@
 /**
- * `npm run bench`: ingest throughput of log-batch over HTTP against the raw SQLite insert rate on
- * this machine (the physical limit), and search/history read latency. Prints a table; numbers go
- * into bench/README.md by hand when they change.
+ * `npm run bench`: on every engine reachable here (SQLite always; PostgreSQL and MariaDB when a
+ * connection succeeds), log-batch ingest over HTTP with 1 and 8 clients against the raw insert rate
+ * of the same rows into the same engine (the physical limit), and search/history read latency.
+ * Prints one table per engine, then one summary line per engine. See bench/README.md.
+ *
+ * BENCH_VALUES   values per ingest measurement (default 100,000; 1,000,000 for a long run)
+ * BENCH_ENGINES  comma-separated subset of sqlite,postgres,mysql (default: all)
+ * BENCH_SEARCH_SAMPLES  timed requests per read query (default 40)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import BetterSqlite3 from 'better-sqlite3';
-import { startTestServer } from '../test/helpers/test-server.ts';
+import { type Engine, ENGINES, probe, whereIs } from './engines.ts';
+import { type IngestResult, measureIngest } from './ingest.ts';
+import { bestOfRounds, limitFor, type RawResult, rawLimits } from './raw-limits.ts';
+import {
+  MAX_RESULTS,
+  METRICS_PER_RUN,
+  measureSearch,
+  PARAMS_PER_RUN,
+  SEARCH_RUNS,
+  type SearchResult,
+} from './search.ts';
+import { type Align, int, ms, pct, type TableRow, table } from './util.ts';
+import { batchCount, VALUES_PER_BATCH } from './workload.ts';
 
-const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
-const POINTS_PER_BATCH = 1000;
+const CLIENTS = [1, 8] as const;
+const RAW_RUNS = 8;
 
-async function post(baseUrl: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${baseUrl}/api/2.0/mlflow/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Record<string, unknown>;
+interface EngineReport {
+  readonly engine: Engine;
+  readonly version: string;
+  readonly raw: readonly RawResult[];
+  readonly ingest: readonly IngestResult[];
+  readonly search: SearchResult;
+  readonly seconds: number;
+  /** 1-minute load average before and after: other work on the machine skews every number. */
+  readonly load: readonly [number, number];
 }
 
-function rawSqliteRate(): number {
-  const dir = mkdtempSync(join(tmpdir(), 'plumb-bench-raw-'));
-  const db = new BetterSqlite3(join(dir, 'raw.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(
-    'create table metrics (run_uuid text, key text, value real, timestamp integer, step integer, is_nan integer, primary key (run_uuid, key, step, timestamp, value, is_nan))',
-  );
-  const insert = db.prepare('insert into metrics values (?, ?, ?, ?, ?, 0)');
-  const rows = BATCHES * POINTS_PER_BATCH;
-  const started = performance.now();
-  for (let b = 0; b < BATCHES; b++) {
-    db.transaction(() => {
-      for (let i = 0; i < POINTS_PER_BATCH; i++)
-        insert.run(`run${b % CLIENTS}`, `k${b}`, i * 0.5, 1700000000000 + i, i);
-    })();
-  }
-  const seconds = (performance.now() - started) / 1000;
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-  return rows / seconds;
+type Outcome = { report: EngineReport } | { engine: Engine; skipped: string } | { engine: Engine; failed: string };
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
 }
 
-async function httpIngestRate(): Promise<{
-  rate: number;
-  p50: number;
-  p99: number;
-  baseUrl: string;
-  runIds: string[];
-  close: () => Promise<void>;
-}> {
-  const server = await startTestServer();
-  const { experiment_id } = await post(server.baseUrl, 'experiments/create', { name: 'bench' });
-  const runIds: string[] = [];
-  for (let c = 0; c < CLIENTS; c++) {
-    const { run } = (await post(server.baseUrl, 'runs/create', { experiment_id })) as {
-      run: { info: { run_id: string } };
-    };
-    runIds.push(run.info.run_id);
-  }
-  const latencies: number[] = [];
-  let next = 0;
+async function benchEngine(engine: Engine, version: string, batches: number): Promise<EngineReport> {
   const started = performance.now();
-  await Promise.all(
-    runIds.map(async (runId) => {
-      while (next < BATCHES) {
-        const batch = next++;
-        const metrics = Array.from({ length: POINTS_PER_BATCH }, (_, i) => ({
-          key: `k${batch}`,
-          value: i * 0.5,
-          timestamp: 1700000000000 + i,
-          step: i,
-        }));
-        const t0 = performance.now();
-        await post(server.baseUrl, 'runs/log-batch', { run_id: runId, metrics });
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    rate: (BATCHES * POINTS_PER_BATCH) / seconds,
-    p50: latencies[Math.floor(latencies.length / 2)]!,
-    p99: latencies[Math.floor(latencies.length * 0.99)]!,
-    baseUrl: server.baseUrl,
-    runIds,
-    close: server.close,
+  const loadBefore = loadavg()[0]!;
+  const rawRound = (round: number) => {
+    progress(`${engine.label}: raw inserts of ${int(batches * VALUES_PER_BATCH)} rows, round ${round} of 2`);
+    return rawLimits(engine, batches, RAW_RUNS);
   };
-}
-
-async function timeIt(label: string, times: number, work: () => Promise<unknown>): Promise<string> {
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    await work();
-    samples.push(performance.now() - t0);
+  // Raw rounds before and after the ingest runs, the best of the two kept: a passing load spike on
+  // this shared machine should not lower the limit (which would flatter Plumb's ratio).
+  const firstRaw = await rawRound(1);
+  const ingest: IngestResult[] = [];
+  for (const clients of CLIENTS) {
+    progress(`${engine.label}: log-batch ingest, ${plural(clients, 'client')}`);
+    ingest.push(await measureIngest(engine, batches, clients));
   }
-  samples.sort((a, b) => a - b);
-  return `${label}: p50 ${samples[Math.floor(times / 2)]!.toFixed(1)} ms, max ${samples.at(-1)!.toFixed(1)} ms`;
+  const raw = bestOfRounds([firstRaw, await rawRound(2)]);
+  progress(`${engine.label}: search on ${int(SEARCH_RUNS)} runs`);
+  const search = await measureSearch(engine);
+  const seconds = (performance.now() - started) / 1000;
+  return { engine, version, raw, ingest, search, seconds, load: [loadBefore, loadavg()[0]!] };
 }
 
-const raw = rawSqliteRate();
-const http = await httpIngestRate();
-const lines = [
-  `raw SQLite insert (prepared, ${POINTS_PER_BATCH}-row transactions, same primary key): ${Math.round(raw).toLocaleString('en')} rows/s`,
-  `log-batch over HTTP (${CLIENTS} clients, ${BATCHES} × ${POINTS_PER_BATCH} metrics): ${Math.round(http.rate).toLocaleString('en')} rows/s (${((http.rate / raw) * 100).toFixed(1)}% of raw), batch latency p50 ${http.p50.toFixed(1)} ms, p99 ${http.p99.toFixed(1)} ms`,
-  await timeIt('runs/search (all runs, default order)', 50, () =>
-    post(http.baseUrl, 'runs/search', { experiment_ids: ['1'], max_results: 1000 }),
-  ),
-  await timeIt(`metrics/get-history (${POINTS_PER_BATCH} points)`, 50, () =>
-    fetch(`${http.baseUrl}/api/2.0/mlflow/metrics/get-history?run_id=${http.runIds[0]}&metric_key=k0`).then((r) =>
-      r.json(),
-    ),
-  ),
-];
-await http.close();
-console.log(lines.join('\n'));
+function rawLabel(r: RawResult): string {
+  return `${r.method}, ${plural(r.connections, 'connection')}`;
+}
+
+/** Which client counts a raw result is the limit for ("limit for 1 & 8 clients"), or ''. */
+function limitMarker(report: EngineReport, r: RawResult): string {
+  const clients = CLIENTS.filter((c) => limitFor(report.raw, c) === r);
+  return clients.length === 0 ? '' : `← limit for ${clients.join(' & ')} client${clients.at(-1) === 1 ? '' : 's'}`;
+}
+
+function engineTable(report: EngineReport, batches: number): string {
+  const rows: TableRow[] = [
+    {
+      heading: true,
+      cells: [
+        `ingest: log-batch over HTTP, ${batches} × ${VALUES_PER_BATCH} values`,
+        'values/s',
+        'p50',
+        'p95',
+        'of raw',
+      ],
+    },
+    ...report.ingest.map((r) => ({
+      cells: [
+        plural(r.clients, 'client'),
+        int(r.valuesPerSecond),
+        ms(r.latency.p50),
+        ms(r.latency.p95),
+        pct(r.valuesPerSecond / limitFor(report.raw, r.clients).rowsPerSecond),
+      ],
+    })),
+    {
+      heading: true,
+      cells: [
+        `raw insert of the same rows (${RAW_RUNS} runs) into a table like Plumb's metrics, best of 2 rounds`,
+        'rows/s',
+      ],
+    },
+    ...report.raw.map((r) => ({ cells: [rawLabel(r), int(r.rowsPerSecond), '', '', '', limitMarker(report, r)] })),
+    {
+      heading: true,
+      cells: [
+        `reads on ${int(SEARCH_RUNS)} runs × ${PARAMS_PER_RUN} params × ${METRICS_PER_RUN} metrics ` +
+          `(loaded in ${report.search.loadSeconds.toFixed(1)} s), max_results ${MAX_RESULTS}`,
+        'returned',
+        'p50',
+        'p95',
+      ],
+    },
+    ...report.search.queries.map((q) => ({
+      cells: [q.label, int(q.returned), ms(q.latency.p50), ms(q.latency.p95)],
+    })),
+  ];
+  const align: Align[] = ['left', 'right', 'right', 'right', 'right', 'left'];
+  const load = report.load.map((l) => l.toFixed(1)).join(' → ');
+  const title = `== ${report.version} (${whereIs(report.engine)}) — ${report.seconds.toFixed(0)} s, load average ${load} ==`;
+  return `${title}\n${table(rows, align)}`;
+}
+
+function summaryLine(outcome: Outcome, width: number): string {
+  if ('skipped' in outcome) return `${outcome.engine.label.padEnd(width)}  skipped: ${outcome.skipped}`;
+  if ('failed' in outcome) return `${outcome.engine.label.padEnd(width)}  FAILED: ${outcome.failed}`;
+  const { report } = outcome;
+  const eight = report.ingest.find((r) => r.clients === 8)!;
+  const limit = limitFor(report.raw, 8);
+  return (
+    `${report.engine.label.padEnd(width)}  ingest 8 clients: ${int(eight.valuesPerSecond)} values/s = ` +
+    `${pct(eight.valuesPerSecond / limit.rowsPerSecond)} of raw ${int(limit.rowsPerSecond)} rows/s ` +
+    `(${limit.method.split(' (')[0]}, ${plural(limit.connections, 'connection')})`
+  );
+}
+
+function selectedEngines(): Engine[] {
+  const wanted = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
+  if (!wanted) return [...ENGINES];
+  const unknown = wanted.filter((id) => !ENGINES.some((e) => e.id === id));
+  if (unknown.length > 0) throw new Error(`BENCH_ENGINES: unknown ${unknown.join(', ')} (sqlite, postgres, mysql)`);
+  return ENGINES.filter((e) => wanted.includes(e.id));
+}
+
+async function main(): Promise<number> {
+  const batches = batchCount();
+  const engines = selectedEngines();
+  const started = performance.now();
+  console.log(
+    `plumb bench — ${new Date().toISOString()} — Node ${process.versions.node}, ${cpus().length} cores, ` +
+      `load average ${loadavg()[0]!.toFixed(2)} — ${int(batches * VALUES_PER_BATCH)} values per ingest run\n`,
+  );
+  const outcomes: Outcome[] = [];
+  for (const engine of engines) {
+    let version: string;
+    try {
+      version = await probe(engine);
+    } catch (error) {
+      const reason = `cannot connect to ${whereIs(engine)} (${(error as Error).message || String(error)})`;
+      console.log(`== ${engine.label}: skipped, ${reason} ==\n`);
+      outcomes.push({ engine, skipped: reason });
+      continue;
+    }
+    try {
+      const report = await benchEngine(engine, version, batches);
+      console.log(`${engineTable(report, batches)}\n`);
+      outcomes.push({ report });
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.log(`== ${engine.label}: FAILED ==\n${message}\n`);
+      outcomes.push({ engine, failed: (error as Error).message ?? String(error) });
+    }
+  }
+  const width = Math.max(...engines.map((e) => e.label.length));
+  console.log(`summary (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+  for (const outcome of outcomes) console.log(`  ${summaryLine(outcome, width)}`);
+  return outcomes.some((o) => 'failed' in o) ? 1 : 0;
+}
+
+process.exitCode = await main();
