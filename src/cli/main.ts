@@ -1,12 +1,26 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { registerDbCommands } from './commands/db.ts';
-import { registerServerCommand } from './commands/server.ts';
 import { PLUMB_VERSION } from '../version.ts';
+
+/** What each `commands/<name>.command.ts` exports: it adds its commands to the program. */
+interface CommandModule {
+  register(program: Command): void;
+}
 
 const program = new Command()
   .name('plumb')
   .description('An MLflow-compatible ML lifecycle server')
   .version(PLUMB_VERSION);
-registerServerCommand(program);
-registerDbCommands(program);
+// Each command lives in its own file and is found here, so adding one touches no shared file.
+// `server` first: it is what `plumb --help` should show at the top.
+const commandsDir = join(import.meta.dirname, 'commands');
+const files = readdirSync(commandsDir)
+  .filter((f) => /\.command\.[jt]s$/.test(f))
+  .sort((a, b) => (a.startsWith('server.') ? -1 : b.startsWith('server.') ? 1 : a.localeCompare(b)));
+for (const file of files) {
+  const module = (await import(pathToFileURL(join(commandsDir, file)).href)) as CommandModule;
+  module.register(program);
+}
 await program.parseAsync(process.argv);

@@ -28,7 +28,7 @@ function warnAboutNewerMigrations(status: SchemaStatus): void {
   }
 }
 
-export function registerDbCommands(program: Command): void {
+export function register(program: Command): void {
   const db = program.command('db').description('Inspect and migrate the metadata database schema');
   db.command('upgrade')
     .description('Apply pending migrations (one migrator at a time, under a database lock)')

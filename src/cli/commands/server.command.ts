@@ -4,7 +4,7 @@ import { describeConfig } from '../../config/config.ts';
 import { isMlflowError } from '../../core/errors.ts';
 import { loadConfigOrReport } from '../load-config.ts';
 
-export function registerServerCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command('server')
     .description('Run the tracking server (flags mirror `mlflow server`)')
