@@ -65,6 +65,8 @@ export interface SchemaControl {
 export interface SchemaCheck extends SchemaStatus {
   readonly missingTables: readonly string[];
   readonly missingIndexes: readonly string[];
+  /** Unique keys (primary keys, unique constraints, unique indexes) the migrations declare, as `table(columns)`. */
+  readonly missingUniqueKeys: readonly string[];
 }
 
 export interface PlannedMigration {

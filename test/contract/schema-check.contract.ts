@@ -16,6 +16,7 @@ export function schemaCheckContract(name: string, openStore: () => Promise<Metad
         assert.deepEqual([...check.unknown, ...check.checksumMismatches], []);
         assert.deepEqual(check.missingTables, []);
         assert.deepEqual(check.missingIndexes, []);
+        assert.deepEqual(check.missingUniqueKeys, []);
         assert.ok(check.applied.length >= 6);
       } finally {
         await store.close();

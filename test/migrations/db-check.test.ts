@@ -44,16 +44,28 @@ void describe('plumb db check (real processes)', () => {
     assert.deepEqual(snapshot(dbPath), before);
   });
 
-  void it('reports a missing index and a missing table, and exits 1', async () => {
+  void it('reports a missing index, table and unique key, and exits 1', async () => {
     const dbPath = await migratedDb();
     tamper(dbPath, 'drop index webhook_deliveries_due_idx');
     tamper(dbPath, 'drop table server_nodes');
+    // A table rebuilt without its unique constraint, as a hand-made restore might leave it.
+    for (const statement of [
+      'create table params_rebuilt (seq integer primary key autoincrement, run_uuid varchar(32) not null references runs (run_uuid), key varchar(250) not null, value text not null)',
+      'insert into params_rebuilt select * from params',
+      'drop table params',
+      'alter table params_rebuilt rename to params',
+    ]) {
+      tamper(dbPath, statement);
+    }
     const result = await dbCheck(dbPath);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^MISSING {2}index webhook_deliveries_due_idx$/m);
     assert.match(result.stdout, /^MISSING {2}table server_nodes$/m);
     // The index of the dropped table went with it and is reported too.
     assert.match(result.stdout, /^MISSING {2}index server_nodes_heartbeat_idx$/m);
+    assert.match(result.stdout, /^MISSING {2}unique key params\(key, run_uuid\)$/m);
+    assert.match(result.stdout, /^MISSING {2}unique key server_nodes\(node_id\)$/m);
+    assert.equal(result.stdout.match(/^MISSING {2}unique key/gm)?.length, 2, result.stdout);
   });
 
   void it('reports pending migrations and checksum mismatches, and exits 1', async () => {

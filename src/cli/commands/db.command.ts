@@ -90,6 +90,7 @@ export function register(program: Command): void {
           ),
           ...check.missingTables.map((t) => `MISSING  table ${t}`),
           ...check.missingIndexes.map((i) => `MISSING  index ${i}`),
+          ...check.missingUniqueKeys.map((k) => `MISSING  unique key ${k}`),
         ];
         for (const m of check.applied) console.log(`applied  ${m.version} ${m.name} ${m.checksum.slice(0, 12)}`);
         for (const line of problems) console.log(line);

@@ -2,6 +2,7 @@ import { type DatabaseConnection, Kysely, MysqlDialect, type SqlBool, sql } from
 import type { Pool } from 'mysql2';
 import { MlflowError } from '../../core/errors.ts';
 import { insertValues, rowValue, type ValuesSyntax } from '../sql/bulk-statements.ts';
+import { groupKeys } from '../sql/unique-keys.ts';
 import type { BulkColumn, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
 import type { ConnectionPoolUse } from '../store.ts';
@@ -71,6 +72,12 @@ export const mysqlDialect: SqlDialect = {
         db,
       )
     ).rows.map((r) => r.name),
+  async listUniqueKeys(db) {
+    const result = await sql<{ tbl: string; idx: string; col: string }>`
+      select table_name as tbl, index_name as idx, column_name as col from information_schema.statistics
+      where table_schema = database() and non_unique = 0 order by table_name, index_name, seq_in_index`.execute(db);
+    return groupKeys(result.rows.map((r) => ({ table: r.tbl, key: r.idx, column: r.col })));
+  },
   maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
 

@@ -2,6 +2,7 @@ import { CompiledQuery, Kysely, PostgresDialect, type SqlBool, sql } from 'kysel
 import type { Pool, PoolConfig } from 'pg';
 import { MlflowError } from '../../core/errors.ts';
 import { onConflictKeepGreatest } from '../sql/bulk-statements.ts';
+import { groupKeys } from '../sql/unique-keys.ts';
 import type { BulkColumn, BulkRow, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
 import type { ConnectionPoolUse } from '../store.ts';
@@ -44,6 +45,19 @@ export const postgresDialect: SqlDialect = {
         db,
       )
     ).rows.map((r) => r.name),
+  async listUniqueKeys(db) {
+    const result = await sql<{ tbl: string; idx: string; col: string }>`
+      select t.relname as tbl, i.relname as idx, a.attname as col
+      from pg_index x
+      join pg_class t on t.oid = x.indrelid
+      join pg_class i on i.oid = x.indexrelid
+      join pg_namespace n on n.oid = t.relnamespace
+      cross join lateral unnest(x.indkey) with ordinality as k(attnum, ord)
+      join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum
+      where x.indisunique and n.nspname = current_schema()
+      order by t.relname, i.relname, k.ord`.execute(db);
+    return groupKeys(result.rows.map((r) => ({ table: r.tbl, key: r.idx, column: r.col })));
+  },
   likeMatch(value, pattern, caseSensitive) {
     // ESCAPE '' turns off PostgreSQL's default backslash escape: `%` and `_` stay the only
     // metacharacters and `\` matches itself, as on MLflow's SQLite store.

@@ -14,6 +14,12 @@ export interface BulkColumn {
   readonly type: 'text' | 'double' | 'bigint' | 'smallint';
 }
 
+/** A unique key as the database has it: table and columns, lower-case. */
+export interface UniqueKey {
+  readonly table: string;
+  readonly columns: readonly string[];
+}
+
 /** One row of a bulk statement, in the order of its columns. */
 export type BulkRow = readonly (string | number | null)[];
 
@@ -91,6 +97,13 @@ export interface SqlDialect {
   /** Names of the indexes in the store's own schema (introspection for `plumb db check`). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- introspection addresses tables outside the typed schema
   listIndexNames(db: Kysely<any>): Promise<string[]>;
+  /**
+   * Every unique key of the store's own tables (primary keys, unique constraints and unique
+   * indexes alike) as table and column names, lower-case: what `plumb db check` compares with the
+   * keys the migrations declare. Names are not compared, because SQLite and MySQL drop them.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- introspection addresses tables outside the typed schema
+  listUniqueKeys(db: Kysely<any>): Promise<UniqueKey[]>;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
 }

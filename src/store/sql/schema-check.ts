@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { SchemaCheck, SchemaStatus } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { Migrator } from './migrator.ts';
+import { declaredUniqueKeys, keyLabel } from './unique-keys.ts';
 
 const CREATE_TABLE = /^\s*create table (?:if not exists )?[`"]?([\w]+)[`"]?/i;
 const CREATE_INDEX = /^\s*create (?:unique )?index (?:if not exists )?[`"]?([\w]+)[`"]?/i;
@@ -21,8 +22,10 @@ export async function checkSchema(
   const appliedVersions = new Set(status.applied.map((m) => m.version));
   const expectedTables: string[] = [];
   const expectedIndexes: string[] = [];
+  const expectedKeys: string[] = [];
   for (const migration of migrator.migrations) {
     if (!appliedVersions.has(migration.version)) continue;
+    expectedKeys.push(...declaredUniqueKeys(migration.build(db, dialect)).map(keyLabel));
     for (const statement of migrator.plan(migration).statements) {
       const table = CREATE_TABLE.exec(statement)?.[1];
       if (table) expectedTables.push(table);
@@ -32,8 +35,12 @@ export async function checkSchema(
   }
   const tables = new Set((await db.introspection.getTables()).map((t) => t.name.toLowerCase()));
   const indexes = new Set((await dialect.listIndexNames(db)).map((name) => name.toLowerCase()));
+  const keys = new Set((await dialect.listUniqueKeys(db)).map(keyLabel));
   return {
     ...status,
+    // A missing unique key lets duplicates in silently: the guarantee behind idempotent metric
+    // retries, write-once params and dense registry versions.
+    missingUniqueKeys: expectedKeys.filter((k) => !keys.has(k)),
     missingTables: expectedTables.filter((t) => !tables.has(t.toLowerCase())),
     missingIndexes: expectedIndexes.filter((i) => !indexes.has(i.toLowerCase())),
   };

@@ -4,6 +4,7 @@ import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
 import { insertValues, onConflictKeepGreatest, type ValuesSyntax } from '../sql/bulk-statements.ts';
 import type { SqlDialect } from '../sql/dialect.ts';
+import { groupKeys } from '../sql/unique-keys.ts';
 import type { Database } from '../sql/schema.ts';
 
 const MAX_BOUND_PARAMETERS = 32766;
@@ -36,6 +37,20 @@ export const sqliteDialect: SqlDialect = {
     (await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(db)).rows.map(
       (r) => r.name,
     ),
+  async listUniqueKeys(db) {
+    // An INTEGER PRIMARY KEY is the rowid itself and has no index: table_info names it instead.
+    const indexed = await sql<{ tbl: string; idx: string; col: string }>`
+      select m.name as tbl, il.name as idx, ii.name as col
+      from sqlite_master m, pragma_index_list(m.name) il, pragma_index_info(il.name) ii
+      where m.type = 'table' and il."unique" = 1 order by m.name, il.name, ii.seqno`.execute(db);
+    const primary = await sql<{ tbl: string; col: string }>`
+      select m.name as tbl, ti.name as col from sqlite_master m, pragma_table_info(m.name) ti
+      where m.type = 'table' and ti.pk > 0 order by m.name, ti.pk`.execute(db);
+    return [
+      ...groupKeys(indexed.rows.map((r) => ({ table: r.tbl, key: r.idx, column: r.col }))),
+      ...groupKeys(primary.rows.map((r) => ({ table: r.tbl, key: 'primary', column: r.col }))),
+    ];
+  },
   likeMatch(value, pattern, caseSensitive) {
     // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher. ILIKE lowers both sides
     // in SQL, not in JS, so that the two sides are folded by the same (ASCII-only) rules.
