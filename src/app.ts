@@ -7,6 +7,7 @@ import { MlflowError } from './core/errors.ts';
 import { buildHttpServer } from './api/build-http-server.ts';
 import type { ArtifactStoreConfig, Config, StoreConfig } from './config/config.ts';
 import { configFingerprint, configSummary } from './config/config-fingerprint.ts';
+import { redactUri } from './config/config.ts';
 import { NodeRegistryService } from './doctor/node-registry.service.ts';
 import type { ArtifactRepository } from './artifacts/artifact-repository.ts';
 import { LocalArtifactRepository } from './artifacts/local/local-artifact-repository.ts';
@@ -16,6 +17,8 @@ import type { MetadataStore, SchemaStatus } from './store/store.ts';
 import { openPostgresMetadataStore } from './store/postgres/postgres-store.ts';
 import { openMysqlMetadataStore } from './store/mysql/mysql-store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
+import type { MlflowSource } from './store/mlflow-source.ts';
+import { openMlflowSource as openMlflowDatabase } from './store/mlflow/open-mlflow-source.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
 import { ExperimentService } from './tracking/experiment.service.ts';
 import { LoggedModelService } from './tracking/logged-model.service.ts';
@@ -60,6 +63,23 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
         statementTimeoutMs: config.statementTimeoutMs,
         now: systemClock.now,
       });
+    default: {
+      const unknown: never = config;
+      throw new MlflowError('INVALID_STATE', `Unsupported store ${(unknown as { kind: string }).kind}`);
+    }
+  }
+}
+
+/** Opens an MLflow backend store (its database) for reading, for `plumb import mlflow`. */
+export function openMlflowSource(config: StoreConfig): MlflowSource {
+  const description = redactUri(config.uri);
+  switch (config.kind) {
+    case 'sqlite':
+      return openMlflowDatabase({ kind: 'sqlite', path: config.path, description });
+    case 'postgres':
+      return openMlflowDatabase({ kind: 'postgres', connectionString: config.connectionString, description });
+    case 'mysql':
+      return openMlflowDatabase({ kind: 'mysql', uri: config.uri, description });
     default: {
       const unknown: never = config;
       throw new MlflowError('INVALID_STATE', `Unsupported store ${(unknown as { kind: string }).kind}`);

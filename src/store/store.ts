@@ -15,6 +15,7 @@ import type {
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
+import type { ImportStore } from './import-store.ts';
 import type { NodeRegistryStore } from './node-registry-store.ts';
 import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
 import type { RegistryStore } from './registry-store.ts';
@@ -32,6 +33,8 @@ export interface MetadataStore {
   readonly webhooks: WebhookStore;
   readonly nodes: NodeRegistryStore;
   readonly schema: SchemaControl;
+  /** Writes with explicit ids, for `plumb import mlflow`. */
+  readonly imports: ImportStore;
   /** The connection pool's use right now; undefined for SQLite's single embedded connection. */
   connectionPool(): ConnectionPoolUse | undefined;
   close(): Promise<void>;

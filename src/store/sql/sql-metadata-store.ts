@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ConnectionPoolUse, MetadataStore } from '../store.ts';
 import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
 import type { SqlDialect } from './dialect.ts';
+import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
@@ -27,6 +28,7 @@ export function createSqlMetadataStore(
     registry: new SqlRegistryStore(db, dialect),
     webhooks: new SqlWebhookStore(db, dialect),
     nodes: new SqlNodeRegistryStore(db, dialect),
+    imports: new SqlImportStore(db, dialect),
     schema: {
       status: () => migrator.status(),
       upgrade: () => migrator.upgrade(options.now),

@@ -1,0 +1,416 @@
+import { type Insertable, type Kysely, sql } from 'kysely';
+import type {
+  ImportedDataset,
+  ImportedExperiment,
+  ImportedLoggedModel,
+  ImportedRegisteredModel,
+  ImportedRun,
+  ImportStore,
+  ImportWrites,
+  StoredDataset,
+  StoredExperiment,
+  StoredRegisteredModel,
+} from '../import-store.ts';
+import { countImported } from './import-counts.ts';
+import type { BulkColumn, SqlDialect } from './dialect.ts';
+import { appendRegistryEvent } from './registry-event-queries.ts';
+import type { Database } from './schema.ts';
+
+/** Ids per lookup statement, far below every engine's bound-parameter limit. */
+const LOOKUP_CHUNK = 1000;
+
+async function chunked<T, R>(items: readonly T[], work: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += LOOKUP_CHUNK) out.push(...(await work(items.slice(i, i + LOOKUP_CHUNK))));
+  return out;
+}
+
+/** Multi-row inserts of rows of one shape, as many per statement as the engine's parameter limit allows. */
+async function insertRows<T extends keyof Database & string>(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  table: T,
+  rows: readonly Insertable<Database[T]>[],
+): Promise<void> {
+  const first = rows[0];
+  if (first === undefined) return;
+  const perStatement = Math.max(1, Math.min(1000, Math.floor(dialect.maxBoundParameters / Object.keys(first).length)));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over the typed tables
+  const untyped = db as Kysely<any>;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    await untyped
+      .insertInto(table)
+      .values(rows.slice(i, i + perStatement))
+      .execute();
+  }
+}
+
+const METRIC_COLUMNS: readonly BulkColumn[] = [
+  { name: 'run_uuid', type: 'text' },
+  { name: 'key', type: 'text' },
+  { name: 'value', type: 'double' },
+  { name: 'timestamp', type: 'bigint' },
+  { name: 'step', type: 'bigint' },
+  { name: 'is_nan', type: 'smallint' },
+];
+
+/** The import port over any Kysely connection or transaction. */
+class SqlImportOperations implements ImportWrites {
+  constructor(
+    protected readonly db: Kysely<Database>,
+    protected readonly dialect: SqlDialect,
+  ) {}
+
+  async getExperiment(experimentId: number): Promise<StoredExperiment | undefined> {
+    const row = await this.db
+      .selectFrom('experiments')
+      .select(['experiment_id', 'name', 'artifact_location', 'lifecycle_stage'])
+      .select((eb) => [
+        eb
+          .selectFrom('runs')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('runs.experiment_id', '=', 'experiments.experiment_id')
+          .as('runs'),
+        eb
+          .selectFrom('experiment_tags')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('experiment_tags.experiment_id', '=', 'experiments.experiment_id')
+          .as('tags'),
+      ])
+      .where('experiment_id', '=', experimentId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      experimentId: Number(row.experiment_id),
+      name: row.name,
+      artifactLocation: row.artifact_location,
+      lifecycleStage: row.lifecycle_stage,
+      runCount: Number(row.runs ?? 0),
+      tagCount: Number(row.tags ?? 0),
+    };
+  }
+
+  async experimentIdOfName(name: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('experiments')
+      .select('experiment_id')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? Number(row.experiment_id) : undefined;
+  }
+
+  async findDatasets(datasets: readonly ImportedDataset[]): Promise<StoredDataset[]> {
+    if (datasets.length === 0) return [];
+    const experimentIds = [...new Set(datasets.map((d) => d.experimentId))];
+    const uuids = datasets.map((d) => d.datasetUuid);
+    const wanted = new Set(datasets.map((d) => `${d.experimentId}\0${d.name}\0${d.digest}`));
+    const rows = await chunked(uuids, (chunk) =>
+      this.db
+        .selectFrom('datasets')
+        .select(['dataset_uuid', 'experiment_id', 'name', 'digest'])
+        .where((eb) => eb.or([eb('dataset_uuid', 'in', chunk), eb('experiment_id', 'in', experimentIds)]))
+        .execute(),
+    );
+    const seen = new Set<string>();
+    const found: StoredDataset[] = [];
+    for (const r of rows) {
+      const stored = {
+        datasetUuid: r.dataset_uuid,
+        experimentId: Number(r.experiment_id),
+        name: r.name,
+        digest: r.digest,
+      };
+      const matches = uuids.includes(r.dataset_uuid) || wanted.has(`${stored.experimentId}\0${r.name}\0${r.digest}`);
+      if (matches && !seen.has(r.dataset_uuid)) {
+        seen.add(r.dataset_uuid);
+        found.push(stored);
+      }
+    }
+    return found;
+  }
+
+  async findRuns(runIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await chunked(runIds, (chunk) =>
+      this.db.selectFrom('runs').select(['run_uuid', 'experiment_id']).where('run_uuid', 'in', chunk).execute(),
+    );
+    return new Map(rows.map((r) => [r.run_uuid, Number(r.experiment_id)]));
+  }
+
+  async findLoggedModels(modelIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await chunked(modelIds, (chunk) =>
+      this.db
+        .selectFrom('logged_models')
+        .select(['model_id', 'experiment_id'])
+        .where('model_id', 'in', chunk)
+        .execute(),
+    );
+    return new Map(rows.map((r) => [r.model_id, Number(r.experiment_id)]));
+  }
+
+  async getRegisteredModel(name: string): Promise<StoredRegisteredModel | undefined> {
+    const model = await this.db
+      .selectFrom('registered_models')
+      .select(['id', 'name'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!model) return undefined;
+    const versions = await this.db
+      .selectFrom('model_versions')
+      .select(['version', 'run_id', 'source'])
+      .where('registered_model_id', '=', model.id)
+      .orderBy('version')
+      .execute();
+    return {
+      name: model.name,
+      versions: versions.map((v) => ({ version: Number(v.version), runId: v.run_id, source: v.source })),
+    };
+  }
+
+  async registeredModelNameOfKey(nameKey: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('registered_models')
+      .select('name')
+      .where('name_key', '=', nameKey)
+      .executeTakeFirst();
+    return row?.name;
+  }
+
+  async insertExperiment(e: ImportedExperiment): Promise<void> {
+    await this.db.insertInto('experiments').values(experimentRow(e)).execute();
+    await this.insertExperimentTags(e);
+    await this.advanceExperimentIds();
+  }
+
+  async replaceExperiment(e: ImportedExperiment): Promise<void> {
+    const { experiment_id: id, ...row } = experimentRow(e);
+    await this.db.updateTable('experiments').set(row).where('experiment_id', '=', id).execute();
+    await this.db.deleteFrom('experiment_tags').where('experiment_id', '=', e.experimentId).execute();
+    await this.insertExperimentTags(e);
+  }
+
+  private async insertExperimentTags(e: ImportedExperiment): Promise<void> {
+    await insertRows(
+      this.db,
+      this.dialect,
+      'experiment_tags',
+      e.tags.map((t) => ({ experiment_id: e.experimentId, key: t.key, value: t.value })),
+    );
+  }
+
+  /**
+   * PostgreSQL's identity columns, unlike SQLite's and MySQL's auto-increments, do not move past
+   * explicitly inserted ids: without this the next experiment created through the API would be
+   * given an imported id and fail.
+   */
+  private async advanceExperimentIds(): Promise<void> {
+    if (this.dialect.name !== 'postgres') return;
+    await sql`select setval(pg_get_serial_sequence('experiments', 'experiment_id'),
+      greatest((select max(experiment_id) from experiments), 1),
+      (select max(experiment_id) from experiments) >= 1)`.execute(this.db);
+  }
+
+  async insertDatasets(datasets: readonly ImportedDataset[]): Promise<void> {
+    await insertRows(
+      this.db,
+      this.dialect,
+      'datasets',
+      datasets.map((d) => ({
+        dataset_uuid: d.datasetUuid,
+        experiment_id: d.experimentId,
+        name: d.name,
+        digest: d.digest,
+        dataset_source_type: d.sourceType,
+        dataset_source: d.source,
+        dataset_schema: d.schema,
+        dataset_profile: d.profile,
+      })),
+    );
+  }
+
+  async insertRun(run: ImportedRun): Promise<void> {
+    const id = run.runId;
+    await this.db
+      .insertInto('runs')
+      .values({
+        run_uuid: id,
+        name: run.name,
+        experiment_id: run.experimentId,
+        user_id: run.userId,
+        status: run.status,
+        start_time: run.startTime,
+        end_time: run.endTime,
+        deleted_time: run.deletedTime,
+        lifecycle_stage: run.lifecycleStage,
+        artifact_uri: run.artifactUri,
+      })
+      .execute();
+    const kv = (list: ImportedRun['params']) => list.map((p) => ({ run_uuid: id, key: p.key, value: p.value }));
+    await insertRows(this.db, this.dialect, 'params', kv(run.params));
+    await insertRows(this.db, this.dialect, 'tags', kv(run.tags));
+    const metricRow = (m: ImportedRun['metrics'][number]) => [id, m.key, m.value, m.timestamp, m.step, m.isNan];
+    // The ingest path's bulk statement: one round trip per thousand points (unnest on PostgreSQL).
+    await this.dialect.appendRows(this.db, 'metrics', METRIC_COLUMNS, run.metrics.map(metricRow));
+    await this.dialect.appendRows(this.db, 'latest_metrics', METRIC_COLUMNS, run.latestMetrics.map(metricRow));
+    await insertRows(
+      this.db,
+      this.dialect,
+      'inputs',
+      run.inputs.map((i) => ({
+        input_uuid: i.inputUuid,
+        source_type: i.sourceType,
+        source_id: i.sourceId,
+        destination_type: 'RUN',
+        destination_id: id,
+      })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'input_tags',
+      run.inputTags.map((t) => ({ input_uuid: t.inputUuid, name: t.name, value: t.value })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'run_outputs',
+      run.outputs.map((o) => ({ run_uuid: id, model_id: o.modelId, step: o.step })),
+    );
+  }
+
+  async insertLoggedModel(m: ImportedLoggedModel): Promise<void> {
+    await this.db
+      .insertInto('logged_models')
+      .values({
+        model_id: m.modelId,
+        experiment_id: m.experimentId,
+        name: m.name,
+        artifact_location: m.artifactLocation,
+        creation_timestamp_ms: m.creationTime,
+        last_updated_timestamp_ms: m.lastUpdatedTime,
+        status: m.status,
+        status_message: m.statusMessage,
+        model_type: m.modelType,
+        source_run_id: m.sourceRunId,
+        lifecycle_stage: m.lifecycleStage,
+      })
+      .execute();
+    const id = m.modelId;
+    await insertRows(
+      this.db,
+      this.dialect,
+      'logged_model_params',
+      m.params.map((p) => ({ model_id: id, param_key: p.key, param_value: p.value })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'logged_model_tags',
+      m.tags.map((t) => ({ model_id: id, tag_key: t.key, tag_value: t.value })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'logged_model_metrics',
+      m.metrics.map((x) => ({
+        model_id: id,
+        metric_name: x.key,
+        metric_timestamp_ms: x.timestamp,
+        metric_step: x.step,
+        metric_value: x.value,
+        is_nan: x.isNan,
+        experiment_id: m.experimentId,
+        run_id: x.runId,
+        dataset_name: x.datasetName,
+        dataset_digest: x.datasetDigest,
+      })),
+    );
+  }
+
+  async insertRegisteredModel(m: ImportedRegisteredModel): Promise<void> {
+    await this.db
+      .insertInto('registered_models')
+      .values({
+        name: m.name,
+        name_key: m.nameKey,
+        description: m.description,
+        creation_time: m.creationTime,
+        last_updated_time: m.lastUpdatedTime,
+        revision: m.events.length,
+        next_version: m.nextVersion,
+      })
+      .execute();
+    // Read back by the unique name rather than RETURNING, which MySQL lacks.
+    const { id } = await this.db
+      .selectFrom('registered_models')
+      .select('id')
+      .where('name', '=', m.name)
+      .executeTakeFirstOrThrow();
+    const modelId = Number(id);
+    await insertRows(
+      this.db,
+      this.dialect,
+      'registered_model_tags',
+      m.tags.map((t) => ({ registered_model_id: modelId, key: t.key, value: t.value })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'model_versions',
+      m.versions.map((v) => ({
+        registered_model_id: modelId,
+        version: v.version,
+        creation_time: v.creationTime,
+        last_updated_time: v.lastUpdatedTime,
+        description: v.description,
+        user_id: v.userId,
+        current_stage: v.currentStage,
+        source: v.source,
+        storage_location: v.storageLocation,
+        run_id: v.runId,
+        run_link: v.runLink,
+        status: v.status,
+        status_message: v.statusMessage,
+        model_id: v.modelId,
+      })),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'model_version_tags',
+      m.versions.flatMap((v) =>
+        v.tags.map((t) => ({ registered_model_id: modelId, version: v.version, key: t.key, value: t.value })),
+      ),
+    );
+    await insertRows(
+      this.db,
+      this.dialect,
+      'registered_model_aliases',
+      m.aliases.map((a) => ({ registered_model_id: modelId, alias: a.alias, version: a.version })),
+    );
+    for (const event of m.events) await appendRegistryEvent(this.db, { ...event, modelId });
+  }
+}
+
+function experimentRow(e: ImportedExperiment) {
+  return {
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    deleted_time: e.deletedTime,
+  };
+}
+
+export class SqlImportStore extends SqlImportOperations implements ImportStore {
+  async write<T>(work: (tx: ImportWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.dialect.transaction(this.db, (trx) => work(new SqlImportOperations(trx, this.dialect)));
+    } catch (error) {
+      throw this.dialect.translateError(error);
+    }
+  }
+
+  countImported: ImportStore['countImported'] = (scope) => countImported(this.db, scope);
+}
