@@ -51,6 +51,8 @@ export function validateKeyName(kind: 'metric' | 'parameter' | 'tag', key: strin
   if (!VALID_KEY.test(key)) {
     throw MlflowError.invalidParameter(`Invalid ${kind} name: '${key}'. ${BAD_CHARACTERS}`);
   }
+  // Without a slash only '.' and '..' can resolve to another name: skip the split for the common case.
+  if (!key.includes('/') && key !== '.' && key !== '..') return;
   const normalized = normalizePosix(key);
   if (normalized !== key || normalized === '.' || normalized.startsWith('..') || normalized.startsWith('/')) {
     throw MlflowError.invalidParameter(

@@ -33,7 +33,8 @@ const STEPS_PER_BATCH = 250;
 const POINTS_PER_BATCH = KEYS.length * STEPS_PER_BATCH;
 const KILLS = 8;
 const CONCURRENCY = 3;
-const MAX_ATTEMPTS_PER_BATCH = 12;
+// Enough to outlast a restart on a loaded machine (several seconds), at one attempt a second.
+const MAX_ATTEMPTS_PER_BATCH = 30;
 const RETRY_BACKOFF_CAP_MS = 1_000;
 const PROXY_DELAY_MS = 20;
 const TEST_DEADLINE_MS = 100_000;

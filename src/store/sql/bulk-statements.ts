@@ -41,6 +41,17 @@ export async function insertValues(
   }
 }
 
+/** `INSERT INTO table (columns) VALUES (?, …) <suffix>`: one row, for a statement prepared once. */
+export function singleRowInsert(
+  quote: (identifier: string) => string,
+  table: string,
+  columns: readonly BulkColumn[],
+  suffix: string,
+): string {
+  const names = columns.map((c) => quote(c.name)).join(', ');
+  return `insert into ${quote(table)} (${names}) values (${columns.map(() => '?').join(', ')})${suffix ? ` ${suffix}` : ''}`;
+}
+
 function valuesStatement(
   syntax: ValuesSyntax,
   table: string,
