@@ -36,6 +36,13 @@ import { withWebhookOutbox } from './registry/webhooks/webhook-events.ts';
 import { WebhookService } from './registry/webhooks/webhook.service.ts';
 import { AllowList } from './webhook-http/address-policy.ts';
 import { createSafeWebhookTransport, type Resolver } from './webhook-http/safe-webhook-transport.ts';
+import type { ArtifactPath } from './core/artifact-path.ts';
+import { ArtifactsDoctorService } from './doctor/artifacts-doctor.service.ts';
+import { ConfigDoctorService } from './doctor/config-doctor.service.ts';
+import { DbDoctorService } from './doctor/db-doctor.service.ts';
+import { LIVE_INTERVALS } from './doctor/node-registry.service.ts';
+import { runArtifactPathOf } from './tracking/artifact-locations.ts';
+import { SNAPSHOT_DIR } from './tracking/run-snapshot.format.ts';
 
 /** COMPOSITION ROOT: the only module that knows which implementations exist. */
 export interface App {
@@ -274,4 +281,73 @@ function createNodeRegistry(config: Config, store: MetadataStore, schema: Schema
     logger,
     connectionPool: () => store.connectionPool(),
   });
+}
+
+/** `plumb doctor`'s services over one configuration; the artifact store opens on first use. */
+export interface DoctorServices {
+  readonly config: ConfigDoctorService;
+  readonly db: DbDoctorService;
+  artifacts(): Promise<ArtifactsDoctorService>;
+  /** Whether the metadata store is open for writing (only for repairs on a Plumb database). */
+  readonly writable: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the metadata store read-only and, when `repair` is asked for and the database holds
+ * Plumb's schema, reopens it for writing. An MLflow (or any other) database is never opened
+ * writable: on SQLite even that would change its journal mode.
+ */
+export async function openDoctor(config: Config, options: { repair: boolean }): Promise<DoctorServices> {
+  let store = openMetadataStore(config.store, { readOnly: true });
+  let writable = false;
+  if (options.repair) {
+    const identity = await store.diagnostics.identify().catch(() => undefined);
+    if (identity?.kind === 'plumb') {
+      await store.close();
+      store = openMetadataStore(config.store);
+      writable = true;
+    }
+  }
+  const summary = configSummary(config);
+  const destinationUri = destinationUriOf(config.artifacts.destination);
+  let repository: Promise<ArtifactRepository> | undefined;
+  const opened = store;
+  return {
+    writable,
+    config: new ConfigDoctorService({
+      nodes: opened.nodes,
+      diagnostics: opened.diagnostics,
+      liveWithinMs: config.nodes.heartbeatMs * LIVE_INTERVALS,
+      self: { summary, fingerprint: configFingerprint(summary), version: PLUMB_VERSION },
+    }),
+    db: new DbDoctorService({
+      diagnostics: opened.diagnostics,
+      schema: opened.schema,
+      clock: systemClock,
+      release: PLUMB_VERSION,
+    }),
+    async artifacts() {
+      repository ??= createArtifactRepository(config.artifacts.destination);
+      return new ArtifactsDoctorService({
+        repository: await repository,
+        diagnostics: opened.diagnostics,
+        isInsideDestination: (uri) => runArtifactPathOf(uri, destinationUri) !== undefined,
+        unrecordedByDesign: isRunSnapshotPath,
+        clock: systemClock,
+      });
+    },
+    async close() {
+      const made = await repository?.catch(() => undefined);
+      (made as { destroy?: () => void } | undefined)?.destroy?.();
+      await opened.close();
+    },
+  };
+}
+
+/** `<exp>/<run>/plumb-snapshot` (or `<root>/.plumb/plumb-snapshot`): written beside the artifacts, never recorded. */
+function isRunSnapshotPath(path: ArtifactPath): boolean {
+  const segments = path.split('/');
+  const at = segments.indexOf(SNAPSHOT_DIR);
+  return segments.length >= 3 && (at === 2 || (at > 0 && segments[at - 1] === '.plumb'));
 }

@@ -27,6 +27,18 @@ export interface PutOptions {
   readonly ifAbsent?: boolean | undefined;
 }
 
+/** An upload that was begun and never completed or aborted (see `listPendingUploads`). */
+export interface PendingUpload {
+  /** The multipart upload id, or the name of a put's temporary data. */
+  readonly uploadId: string;
+  /** The path it would complete to; undefined where the backend records none (a put's temporary file). */
+  readonly path?: ArtifactPath | undefined;
+  /** When it was started or last written to, epoch ms. */
+  readonly startedAt: number;
+  /** How long ago that was, by the storage's own clock where it reports one. */
+  readonly ageMs: number;
+}
+
 export interface CompletedPart {
   readonly partNumber: number;
   readonly etag: string;
@@ -93,4 +105,10 @@ export interface ArtifactRepository {
    * aborted (clients that disconnected); returns how many. Run at start-up and periodically.
    */
   cleanupAbandonedUploads(olderThanMs: number): Promise<number>;
+  /**
+   * Read-only: the uploads below the root that are still open (multipart uploads never completed
+   * or aborted, and temporary data a put left behind), in no particular order. These are what
+   * `cleanupAbandonedUploads` discards once they are old enough; `plumb doctor` reports them.
+   */
+  listPendingUploads(): AsyncIterable<PendingUpload>;
 }

@@ -17,7 +17,7 @@ interface WarnLogger {
 }
 
 /** A node is live while its last heartbeat is younger than this many intervals (one missed beat is tolerated). */
-const LIVE_INTERVALS = 3;
+export const LIVE_INTERVALS = 3;
 
 /**
  * Keeps this process's row in the node registry (DESIGN invariant 7): registers at start,

@@ -15,6 +15,7 @@ import type {
 } from '../core/entities.ts';
 import type { Filter, OrderBy } from '../search/ast.ts';
 import type { ArtifactManifestStore } from './artifact-manifest-store.ts';
+import type { DiagnosticsStore } from './diagnostics-store.ts';
 import type { ImportStore } from './import-store.ts';
 import type { NodeRegistryStore } from './node-registry-store.ts';
 import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
@@ -33,6 +34,8 @@ export interface MetadataStore {
   readonly webhooks: WebhookStore;
   readonly nodes: NodeRegistryStore;
   readonly schema: SchemaControl;
+  /** Cross-table integrity checks and safe repairs, for `plumb doctor`. */
+  readonly diagnostics: DiagnosticsStore;
   /** Writes with explicit ids, for `plumb import mlflow`. */
   readonly imports: ImportStore;
   /** The connection pool's use right now; undefined for SQLite's single embedded connection. */

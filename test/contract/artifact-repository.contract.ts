@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import type { ArtifactRepository } from '../../src/artifacts/artifact-repository.ts';
+import type { ArtifactRepository, PendingUpload } from '../../src/artifacts/artifact-repository.ts';
 import { type ArtifactPath, parseArtifactPath } from '../../src/core/artifact-path.ts';
 
 /**
@@ -49,6 +49,12 @@ async function collectAll(repository: ArtifactRepository, path: ArtifactPath): P
     }
     pageToken = page.nextPageToken;
   } while (pageToken);
+  return found;
+}
+
+async function pendingUploads(repository: ArtifactRepository): Promise<PendingUpload[]> {
+  const found: PendingUpload[] = [];
+  for await (const upload of repository.listPendingUploads()) found.push(upload);
   return found;
 }
 
@@ -234,6 +240,21 @@ export function artifactRepositoryContract(name: string, open: () => Promise<Art
       );
       assert.equal(await repo.stat(path), undefined);
       await repo.abortMultipartUpload(path, uploadId);
+    });
+
+    test('listPendingUploads shows an open multipart upload with its path, and not once it is aborted', async () => {
+      const path = p('mpu/pending.bin');
+      const uploadId = await repo.createMultipartUpload(path);
+      await repo.uploadPart(path, uploadId, 1, Readable.from([randomBytes(10)]), { contentLength: 10 });
+      const listed = (await pendingUploads(repo)).find((u) => u.uploadId === uploadId);
+      assert.equal(listed?.path, path);
+      // Ages come from the storage's clock where it has one: allow for skew, not for nonsense.
+      assert.ok(Math.abs(listed.ageMs) < 10 * 60_000, `age ${listed.ageMs} ms`);
+      await repo.abortMultipartUpload(path, uploadId);
+      assert.equal(
+        (await pendingUploads(repo)).find((u) => u.uploadId === uploadId),
+        undefined,
+      );
     });
 
     test('cleanup discards abandoned multipart uploads', async () => {

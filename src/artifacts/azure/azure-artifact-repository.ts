@@ -8,6 +8,7 @@ import type {
   FileInfo,
   ListPage,
   ObjectInfo,
+  PendingUpload,
   PutOptions,
 } from '../artifact-repository.ts';
 import { type AzureArtifactOptions, connectAzure } from './azure-connection.ts';
@@ -326,6 +327,15 @@ export class AzureBlobArtifactRepository implements ArtifactRepository {
       return await this.markers.removeOlderThan(olderThanMs);
     } catch (error) {
       throw this.fail(error, 'Upload cleanup');
+    }
+  }
+
+  /** Open multipart uploads, from their marker blobs; their staged blocks are invisible and not listed. */
+  async *listPendingUploads(): AsyncIterable<PendingUpload> {
+    try {
+      for await (const upload of this.markers.list()) yield upload;
+    } catch (error) {
+      throw this.fail(error, 'Upload listing');
     }
   }
 }

@@ -90,4 +90,16 @@ export class UploadMarkers {
     }
     return removed;
   }
+
+  /** Every open upload: its id, target path (when the marker is readable) and the marker's age by Azure's clock. */
+  async *list(): AsyncIterable<{ uploadId: string; path: ArtifactPath | undefined; startedAt: number; ageMs: number }> {
+    for await (const page of this.container.listBlobsFlat({ prefix: this.dir }).byPage({ maxPageSize: 1000 })) {
+      const now = (page.date ?? new Date()).getTime();
+      for (const item of page.segment.blobItems) {
+        const uploadId = item.name.slice(this.dir.length);
+        const startedAt = item.properties.lastModified.getTime();
+        yield { uploadId, path: await this.target(uploadId), startedAt, ageMs: now - startedAt };
+      }
+    }
+  }
 }

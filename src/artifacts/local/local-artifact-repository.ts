@@ -12,6 +12,7 @@ import type {
   FileInfo,
   ListPage,
   ObjectInfo,
+  PendingUpload,
   PutOptions,
 } from '../artifact-repository.ts';
 
@@ -304,5 +305,29 @@ export class LocalArtifactRepository implements ArtifactRepository {
       }
     }
     return removed;
+  }
+
+  /** Multipart uploads (`mpu-<id>` directories naming their target) and temporary files of puts. */
+  async *listPendingUploads(now = Date.now()): AsyncIterable<PendingUpload> {
+    const dir = join(this.root, WORK_DIR);
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    for (const entry of entries) {
+      const info = await lstat(join(dir, entry)).catch(() => undefined);
+      if (!info) continue; // completed or removed meanwhile
+      const startedAt = Math.floor(info.mtimeMs);
+      const multipart = /^mpu-(.+)$/.exec(entry);
+      if (multipart?.[1] && info.isDirectory()) {
+        const target = await readFile(join(dir, entry, 'target'), 'utf8').catch(() => undefined);
+        let path: ArtifactPath | undefined;
+        try {
+          path = target === undefined ? undefined : parseArtifactPath(target);
+        } catch {
+          path = undefined;
+        }
+        yield { uploadId: multipart[1], path, startedAt, ageMs: now - startedAt };
+      } else {
+        yield { uploadId: entry, startedAt, ageMs: now - startedAt };
+      }
+    }
   }
 }

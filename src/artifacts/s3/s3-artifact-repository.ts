@@ -14,12 +14,19 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ARTIFACT_ROOT, type ArtifactPath } from '../../core/artifact-path.ts';
 import { MlflowError } from '../../core/errors.ts';
-import type { ArtifactRepository, CompletedPart, FileInfo, ListPage, ObjectInfo } from '../artifact-repository.ts';
+import type {
+  ArtifactRepository,
+  CompletedPart,
+  FileInfo,
+  ListPage,
+  ObjectInfo,
+  PendingUpload,
+} from '../artifact-repository.ts';
 import { GuardedBody } from './guarded-body.ts';
 import { type S3ArtifactRepositoryOptions, s3ClientConfig } from './s3-client-config.ts';
 import { isS3NotFound, s3Error } from './s3-errors.ts';
 import { compareKeys, S3KeyMap, unquoteEtag } from './s3-keys.ts';
-import { abortUploadsOlderThan, deleteAllUnder } from './s3-sweeps.ts';
+import { abortUploadsOlderThan, deleteAllUnder, uploadsUnder } from './s3-sweeps.ts';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; 8 MiB parts take an unsized stream to ~78 GiB. */
@@ -301,6 +308,19 @@ export class S3ArtifactRepository implements ArtifactRepository {
     const prefix = this.keys.dirPrefix(ARTIFACT_ROOT);
     try {
       return await abortUploadsOlderThan(this.client, this.bucket, prefix, olderThanMs, now);
+    } catch (error) {
+      throw s3Error(error, 'ListMultipartUploads', `Uploads below '${prefix}'`);
+    }
+  }
+
+  /** The open multipart uploads below the prefix, aged by S3's `Initiated` time. */
+  async *listPendingUploads(now = Date.now()): AsyncIterable<PendingUpload> {
+    const prefix = this.keys.dirPrefix(ARTIFACT_ROOT);
+    try {
+      for await (const upload of uploadsUnder(this.client, this.bucket, prefix)) {
+        const startedAt = upload.initiated.getTime();
+        yield { uploadId: upload.uploadId, path: this.keys.pathOf(upload.key), startedAt, ageMs: now - startedAt };
+      }
     } catch (error) {
       throw s3Error(error, 'ListMultipartUploads', `Uploads below '${prefix}'`);
     }

@@ -82,3 +82,31 @@ export async function abortUploadsOlderThan(
     uploadIdMarker = page.NextUploadIdMarker;
   }
 }
+
+/** Every multipart upload below `prefix` that S3 lists as open, a page at a time. */
+export async function* uploadsUnder(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<{ key: string; uploadId: string; initiated: Date }> {
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const { Key: key, UploadId: uploadId, Initiated: initiated } of page.Uploads ?? []) {
+      if (key !== undefined && uploadId !== undefined && initiated !== undefined && key.startsWith(prefix)) {
+        yield { key, uploadId, initiated };
+      }
+    }
+    if (!page.IsTruncated) return;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+  }
+}

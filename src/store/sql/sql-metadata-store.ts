@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ConnectionPoolUse, MetadataStore } from '../store.ts';
 import { SqlArtifactManifestStore } from './artifact-manifest-queries.ts';
+import { createSqlDiagnostics } from './diagnostics-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
@@ -35,6 +36,7 @@ export function createSqlMetadataStore(
       createIfEmpty: () => migrator.createIfEmpty(options.now),
       check: () => checkSchema(db, dialect, migrator),
     },
+    diagnostics: createSqlDiagnostics(db, dialect, migrator),
     connectionPool: () => options.connectionPool?.(),
     async close() {
       await db.destroy();
