@@ -129,7 +129,7 @@ export async function createArtifactRepository(config: ArtifactStoreConfig): Pro
 }
 
 /** The URI run artifact locations under the store start with: a local store by its absolute path. */
-function destinationUriOf(config: ArtifactStoreConfig): string {
+export function destinationUriOf(config: ArtifactStoreConfig): string {
   return config.kind === 'local' ? config.path : config.uri;
 }
 

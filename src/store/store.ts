@@ -19,6 +19,7 @@ import type { DiagnosticsStore } from './diagnostics-store.ts';
 import type { ImportStore } from './import-store.ts';
 import type { NodeRegistryStore } from './node-registry-store.ts';
 import type { LoggedModelReads, LoggedModelWrites } from './logged-model-store.ts';
+import type { MaintenanceStore } from './maintenance-store.ts';
 import type { RegistryStore } from './registry-store.ts';
 import type { WebhookStore } from './webhook-store.ts';
 
@@ -30,6 +31,8 @@ import type { WebhookStore } from './webhook-store.ts';
 export interface MetadataStore {
   readonly tracking: TrackingStore;
   readonly artifactManifest: ArtifactManifestStore;
+  /** Backups, dumps, reconcile and gc (`plumb backup`, `export`, `reconcile`, `gc`). */
+  readonly maintenance: MaintenanceStore;
   readonly registry: RegistryStore;
   readonly webhooks: WebhookStore;
   readonly nodes: NodeRegistryStore;

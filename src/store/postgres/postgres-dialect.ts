@@ -68,6 +68,12 @@ export const postgresDialect: SqlDialect = {
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
   // The wire protocol counts bind parameters in an unsigned 16-bit field.
   maxBoundParameters: 65535,
+  // Explicit ids do not advance an identity's sequence: set it past the largest stored id.
+  async syncAutoIncrement(db, table, column) {
+    await sql`select setval(pg_get_serial_sequence(${quote(table)}, ${column}), coalesce(max(${sql.ref(column)}), 0) + 1, false) from ${sql.table(table)}`.execute(
+      db,
+    );
+  },
 };
 
 const quote = (identifier: string) => `"${identifier}"`;

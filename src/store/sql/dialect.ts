@@ -106,4 +106,12 @@ export interface SqlDialect {
   listUniqueKeys(db: Kysely<any>): Promise<UniqueKey[]>;
   /** Highest number of bound parameters one statement may carry. */
   readonly maxBoundParameters: number;
+  /**
+   * After rows were inserted with explicit values in the auto-increment `column` (a restore, an
+   * import), makes the next generated value greater than every stored one. PostgreSQL's identity
+   * sequences need it; SQLite and MySQL move their counters past explicit values themselves and
+   * leave this out.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+  syncAutoIncrement?(db: Kysely<any>, table: string, column: string): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { createSqlDiagnostics } from './diagnostics-queries.ts';
 import type { SqlDialect } from './dialect.ts';
 import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
+import { createSqlMaintenanceStore } from './sql-maintenance-store.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
 import { checkSchema } from './schema-check.ts';
@@ -26,6 +27,7 @@ export function createSqlMetadataStore(
   return {
     tracking: new SqlTrackingStore(db, dialect),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
+    maintenance: createSqlMaintenanceStore(db, dialect, migrator),
     registry: new SqlRegistryStore(db, dialect),
     webhooks: new SqlWebhookStore(db, dialect),
     nodes: new SqlNodeRegistryStore(db, dialect),
