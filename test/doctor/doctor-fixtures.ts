@@ -25,26 +25,33 @@ export function sqliteUriOf(test: TestApp): string {
   return `sqlite:///${join(test.dir, 'mlruns.db')}`;
 }
 
-/** Doctor services over `test`'s stores; `repair` opens the database writable. */
-export function doctorFor(test: TestApp, target: DoctorTarget = {}, repair = false): Promise<DoctorServices> {
+/** Doctor services as `plumb doctor` run in `dir` opens them; `repair` opens the database writable. */
+export function doctorAt(
+  dir: string,
+  target: DoctorTarget & { backendStoreUri: string },
+  repair = false,
+): Promise<DoctorServices> {
   const config = loadConfig(
     { PLUMB_LOG_LEVEL: 'silent', ...target.env },
     {
-      backendStoreUri: target.backendStoreUri ?? sqliteUriOf(test),
-      artifactsDestination: target.artifactsDestination ?? join(test.dir, 'mlartifacts'),
+      backendStoreUri: target.backendStoreUri,
+      artifactsDestination: target.artifactsDestination ?? join(dir, 'mlartifacts'),
     },
-    test.dir,
+    dir,
   );
   return openDoctor(config, { repair });
 }
 
-/** Runs `work` with doctor services and closes them afterwards. */
+/** Runs `work` with doctor services over `test`'s stores (or `options`'), and closes them afterwards. */
 export async function withDoctor<T>(
-  test: TestApp,
+  test: TestApp | string,
   work: (doctor: DoctorServices) => Promise<T>,
   options: DoctorTarget & { repair?: boolean } = {},
 ): Promise<T> {
-  const doctor = await doctorFor(test, options, options.repair ?? false);
+  const dir = typeof test === 'string' ? test : test.dir;
+  const backendStoreUri = options.backendStoreUri ?? (typeof test === 'string' ? undefined : sqliteUriOf(test));
+  assert.ok(backendStoreUri, 'withDoctor on a directory needs backendStoreUri');
+  const doctor = await doctorAt(dir, { ...options, backendStoreUri }, options.repair ?? false);
   try {
     return await work(doctor);
   } finally {
