@@ -75,11 +75,11 @@ export async function orphanFindings(
     {
       id: orphanFindingId(kind),
       severity: 'error',
-      summary: `${plural(found.rows, 'row')} in ${table} belong to a ${parent} that does not exist (a foreign key was bypassed); the API never shows them.`,
+      summary: `${plural(found.rows, 'row')} in ${table} ${found.rows === 1 ? 'belongs' : 'belong'} to a ${parent} that does not exist (a foreign key was bypassed); the API never shows ${found.rows === 1 ? 'it' : 'them'}.`,
       where: where(`table ${table}, ${parents}`, found.missingParents, found.missingParents.length, options.listCap),
       repair:
         options.schema === 'plumb'
-          ? `\`${options.fixCommand}\` deletes them (take a backup first: \`plumb backup\`).`
+          ? `\`${options.fixCommand}\` deletes ${found.rows === 1 ? 'it' : 'them'} (take a backup first: \`plumb backup\`).`
           : `With MLflow stopped and after a backup, run on its database: ${mlflowDelete}`,
       fixable: options.schema === 'plumb',
     },

@@ -97,7 +97,7 @@ void describe('plumb doctor (real processes)', () => {
     assert.match(unconfirmed.stdout, new RegExp(`^ {13}- ${GHOST_RUN}$`, 'm'));
     assert.match(
       unconfirmed.stdout,
-      /repair \(--fix\): `plumb doctor db --fix --backend-store-uri 'sqlite:\/\/\/.*plumb\.db'` deletes them/,
+      /repair \(--fix\): `plumb doctor db --fix --backend-store-uri 'sqlite:\/\/\/.*plumb\.db'` deletes it/,
     );
     assert.match(
       unconfirmed.stdout,

@@ -4,7 +4,7 @@ import { type DoctorServices, openDoctor } from '../../app.ts';
 import { redactUri } from '../../config/config.ts';
 import { isMlflowError } from '../../core/errors.ts';
 import { parseConfigBaseline } from '../../doctor/config-baseline.ts';
-import { DOCTOR_GROUPS, type DoctorGroup, type RepairOutcome } from '../../doctor/finding.ts';
+import { checkFailed, DOCTOR_GROUPS, type DoctorGroup, type RepairOutcome } from '../../doctor/finding.ts';
 import {
   confirm,
   type DoctorReport,
@@ -129,13 +129,17 @@ export function register(program: Command): void {
               break;
             }
             case 'artifacts': {
-              const artifacts = await doctor.artifacts();
               targets.artifacts = redactUri(
                 config.artifacts.destination.kind === 'local'
                   ? config.artifacts.destination.path
                   : config.artifacts.destination.uri,
               );
-              findings.push(...(await artifacts.run(artifactOptions)).map((f) => ({ ...f, group: g })));
+              const artifacts = await doctor.artifacts().catch((error: unknown) => {
+                const repair = 'Check --artifacts-destination and the store credentials.';
+                findings.push({ ...checkFailed(g, 'open the artifact store', error, repair), group: g });
+                return undefined;
+              });
+              if (artifacts) findings.push(...(await artifacts.run(artifactOptions)).map((f) => ({ ...f, group: g })));
               break;
             }
             default: {
