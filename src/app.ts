@@ -312,6 +312,7 @@ export async function openDoctor(config: Config, options: { repair: boolean }): 
   const summary = configSummary(config);
   const destinationUri = destinationUriOf(config.artifacts.destination);
   let repository: Promise<ArtifactRepository> | undefined;
+  const openRepository = () => (repository ??= createArtifactRepository(config.artifacts.destination));
   const opened = store;
   return {
     writable,
@@ -326,11 +327,22 @@ export async function openDoctor(config: Config, options: { repair: boolean }): 
       schema: opened.schema,
       clock: systemClock,
       release: PLUMB_VERSION,
+      // Runs a repair marks FAILED get the snapshot a server writes when a run ends.
+      onRunsEnded: async (runIds) => {
+        const snapshots = new RunSnapshotService({
+          tracking: opened.tracking,
+          repository: await openRepository(),
+          destinationUri,
+          clock: systemClock,
+          logger: pino({ level: 'warn' }, pino.destination(2)),
+        });
+        for (const runId of runIds) snapshots.schedule(runId);
+        await snapshots.flush();
+      },
     }),
     async artifacts() {
-      repository ??= createArtifactRepository(config.artifacts.destination);
       return new ArtifactsDoctorService({
-        repository: await repository,
+        repository: await openRepository(),
         diagnostics: opened.diagnostics,
         isInsideDestination: (uri) => runArtifactPathOf(uri, destinationUri) !== undefined,
         unrecordedByDesign: isRunSnapshotPath,

@@ -24,6 +24,8 @@ export interface DbDoctorDeps {
   readonly clock: Clock;
   /** This build's release, to judge migrations applied by another one. */
   readonly release: string;
+  /** Called with the runs a repair ended, as the server does when a run ends (run snapshots). */
+  readonly onRunsEnded?: ((runIds: readonly string[]) => Promise<void>) | undefined;
 }
 
 export interface DbCheckOptions {
@@ -294,6 +296,7 @@ export class DbDoctorService {
       await attempt('db.stuck-runs', async () => {
         const now = this.deps.clock.now();
         const failed = await plumb.failStuckRuns(now - (options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS), now);
+        await this.deps.onRunsEnded?.(failed);
         return `marked ${plural(failed.length, 'run')} FAILED: ${failed.slice(0, options.listCap ?? DEFAULT_LIST_CAP).join(', ')}${failed.length > (options.listCap ?? DEFAULT_LIST_CAP) ? ', …' : ''}`;
       });
     }

@@ -3,6 +3,8 @@
  * API's back, found with the right id and count, and repaired by `--fix` where that is safe.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Api, aRunInNewExperiment, assertOk, getRun, logMetric } from '../fixtures/builders.ts';
 import { aModelVersion, aRegisteredModel } from '../fixtures/registry-builders.ts';
@@ -94,6 +96,16 @@ void describe('plumb doctor db on a Plumb database', () => {
     assert.deepEqual(ids(after.findings), ['db.schema']);
     const failed = await getRun(api, stuck.info.run_id);
     assert.equal(failed.info.status, 'FAILED');
+    // As when a server ends a run, the run gets its snapshot (for `plumb reconcile`).
+    const snapshot = join(
+      test.dir,
+      'mlartifacts',
+      stuck.info.experiment_id,
+      stuck.info.run_id,
+      'plumb-snapshot',
+      'run.json',
+    );
+    assert.equal((JSON.parse(readFileSync(snapshot, 'utf8')) as { run: { status: string } }).run.status, 'FAILED');
     assert.ok((failed.info.end_time ?? 0) >= now);
     for (const run of [active, fresh]) assert.equal((await getRun(api, run.info.run_id)).info.status, 'RUNNING');
     // Only orphans went: the stuck run keeps its own metric.
