@@ -20,6 +20,10 @@ import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
 import type { MlflowSource } from './store/mlflow-source.ts';
 import { openMlflowSource as openMlflowDatabase } from './store/mlflow/open-mlflow-source.ts';
 import { checkCompatibility } from './store/sql/migrator.ts';
+import type { NativeBackupTool } from './store/native-backup.ts';
+import { createSqliteBackup } from './store/sqlite/sqlite-backup.ts';
+import { findPgDumpBackup } from './store/postgres/pg-dump-backup.ts';
+import { findMysqlDumpBackup } from './store/mysql/mysql-dump-backup.ts';
 import { ExperimentService } from './tracking/experiment.service.ts';
 import { LoggedModelService } from './tracking/logged-model.service.ts';
 import { LoggingService } from './tracking/logging.service.ts';
@@ -124,6 +128,26 @@ export async function createArtifactRepository(config: ArtifactStoreConfig): Pro
     default: {
       const unknown: never = config;
       throw new MlflowError('INVALID_STATE', `Unsupported artifact store ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/**
+ * The engine's own backup tool for `plumb backup`/`restore`: SQLite's online backup API, or
+ * pg_dump/psql, mysqldump/mysql when installed. Undefined otherwise: backups are then Plumb's
+ * logical dump.
+ */
+export async function createNativeBackup(config: StoreConfig): Promise<NativeBackupTool | undefined> {
+  switch (config.kind) {
+    case 'sqlite':
+      return config.path === ':memory:' ? undefined : createSqliteBackup(config.path);
+    case 'postgres':
+      return findPgDumpBackup({ connectionString: config.connectionString });
+    case 'mysql':
+      return findMysqlDumpBackup({ uri: config.uri });
+    default: {
+      const unknown: never = config;
+      throw new MlflowError('INVALID_STATE', `Unsupported store ${(unknown as { kind: string }).kind}`);
     }
   }
 }

@@ -11,17 +11,10 @@ import { runPlumb } from '../helpers/plumb-process.ts';
 import { createTestApp } from '../helpers/test-server.ts';
 import { assertSameRuns, captureRuns, seedRuns } from './fixtures.ts';
 
-function plumb(dir: string, args: readonly string[]) {
-  return runPlumb(
-    [
-      ...args,
-      '--backend-store-uri',
-      `sqlite:///${join(dir, 'mlruns.db')}`,
-      '--artifacts-destination',
-      join(dir, 'mlartifacts'),
-    ],
-    { cwd: dir, timeoutMs: 60_000 },
-  );
+/** `plumb <args>` on the test app's database (or `db`), with its artifact store for the commands that take one. */
+function plumb(dir: string, args: readonly string[], db = join(dir, 'mlruns.db')) {
+  const artifacts = ['reconcile', 'gc'].includes(args[0]!) ? ['--artifacts-destination', join(dir, 'mlartifacts')] : [];
+  return runPlumb([...args, '--backend-store-uri', `sqlite:///${db}`, ...artifacts], { cwd: dir, timeoutMs: 60_000 });
 }
 
 void describe('maintenance commands (real processes)', () => {
@@ -39,6 +32,43 @@ void describe('maintenance commands (real processes)', () => {
       assert.equal(report.runs.length, 3);
       assert.deepEqual(report.problems, []);
       assertSameRuns(await captureRuns(api, seeded.runIds), before);
+    } finally {
+      await test.close();
+    }
+  });
+
+  void it('plumb backup and plumb restore --json round-trip a database; restore over data without --force exits 1', async () => {
+    const test = await createTestApp();
+    try {
+      const api = new Api(test);
+      const seeded = await seedRuns(api, 2, 1);
+      const before = await captureRuns(api, seeded.runIds);
+      const backupDir = join(test.dir, 'backup');
+      const backup = await plumb(test.dir, ['backup', backupDir, '--json']);
+      assert.equal(backup.code, 0, backup.stderr);
+      const manifest = JSON.parse(backup.stdout) as { method: string; tool: string; rowCounts: Record<string, number> };
+      assert.deepEqual(
+        [manifest.method, manifest.tool, manifest.rowCounts.runs],
+        ['native', 'sqlite-online-backup', 2],
+      );
+
+      const refused = await plumb(test.dir, ['restore', backupDir]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /holds data.*--force/);
+
+      const copy = join(test.dir, 'copy.db');
+      const restore = await plumb(test.dir, ['restore', backupDir, '--json'], copy);
+      assert.equal(restore.code, 0, restore.stderr);
+      assert.deepEqual((JSON.parse(restore.stdout) as { countMismatches: unknown[] }).countMismatches, []);
+      const restored = await createTestApp({
+        env: { MLFLOW_BACKEND_STORE_URI: `sqlite:///${copy}` },
+        artifactsDestination: join(test.dir, 'mlartifacts'),
+      });
+      try {
+        assertSameRuns(await captureRuns(new Api(restored), seeded.runIds), before);
+      } finally {
+        await restored.close();
+      }
     } finally {
       await test.close();
     }

@@ -12,7 +12,7 @@ export interface DumpTableSpec {
 /**
  * Every data table of the schema, parents before children, so that loading them in this order
  * satisfies every foreign key. A migration that adds a table adds it here too
- * (test/maintenance/dump-tables.test.ts fails until it does).
+ * (test/maintenance/dump-format.test.ts fails until it does).
  */
 export const DUMP_TABLES: readonly DumpTableSpec[] = [
   { name: 'experiments', key: ['experiment_id'], serial: 'experiment_id' },
