@@ -55,6 +55,8 @@ export interface StoredExperiment {
   readonly name: string;
   readonly artifactLocation: string;
   readonly lifecycleStage: string;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
   readonly runCount: number;
   readonly tagCount: number;
 }

@@ -1,7 +1,7 @@
 import type { ImportedDataset, ImportReads, StoredExperiment } from '../store/import-store.ts';
 import type { MlflowEntityKey, MlflowExperiment, MlflowRegisteredModel } from '../store/mlflow-source.ts';
 import { modelNameKey } from '../core/registry-validation.ts';
-import { DELETED_INTERNAL, toDatasets } from './mlflow-mapping.ts';
+import { DELETED_INTERNAL, toDatasets, toExperiment } from './mlflow-mapping.ts';
 
 /**
  * What an import would do, decided before anything is written: each source entity is new, already
@@ -17,7 +17,7 @@ export interface ImportPlan {
   readonly conflicts: readonly string[];
 }
 
-/** `replace`: Plumb's experiment of the same id and name is an empty one it created itself (Default). */
+/** `replace`: Plumb's experiment of the same id and name is the empty Default a server created. */
 export type ExperimentAction = 'insert' | 'replace' | 'present';
 
 export interface KeyedPlan {
@@ -41,11 +41,23 @@ function planExperiment(e: MlflowExperiment, stored: StoredExperiment | undefine
     conflicts.push(`experiment id ${e.experimentId} is '${e.name}' in MLflow, but '${stored.name}' in Plumb`);
   }
   let action: ExperimentAction = 'insert';
-  if (stored && conflicts.length === 0) {
-    const empty = stored.runCount === 0 && stored.tagCount === 0;
-    action = empty && stored.artifactLocation !== (e.artifactLocation ?? '') ? 'replace' : 'present';
-  }
+  if (stored && conflicts.length === 0) action = isAutoCreatedDefault(e, stored) ? 'replace' : 'present';
   return { action, conflicts };
+}
+
+/**
+ * Plumb's own Default (experiment 0, created at a server's first start) while it is still empty
+ * and not yet MLflow's: MLflow's Default, with its location and times, takes its place. Any other
+ * experiment of the same id and name is the imported one (an earlier run of the import).
+ */
+function isAutoCreatedDefault(e: MlflowExperiment, stored: StoredExperiment): boolean {
+  const want = toExperiment(e);
+  const same =
+    stored.artifactLocation === want.artifactLocation &&
+    stored.lifecycleStage === want.lifecycleStage &&
+    stored.creationTime === want.creationTime &&
+    stored.lastUpdateTime === want.lastUpdateTime;
+  return e.experimentId === 0 && stored.runCount === 0 && stored.tagCount === 0 && !same;
 }
 
 async function planKeyed(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ImportedRun, ImportStore, ImportWrites } from '../../src/store/import-store.ts';
+import { createTestApp } from '../helpers/test-server.ts';
 import { copyFixtureDb, expected, partialSource, runImport, withPlumbStore } from './mlflow-fixture.ts';
 
 const outcome = (report: { entities: readonly { kind: string; imported: number; present: number }[] }) =>
@@ -45,6 +46,20 @@ void describe('plumb import mlflow: interrupted imports resume', () => {
       Object.values(counts).every((n) => n === 0),
       JSON.stringify(counts),
     );
+  });
+
+  void it("imports into a database a server already started in: MLflow's Default replaces the empty one", async () => {
+    const target = `sqlite:///${join(dir, 'started.db')}`;
+    const app = await createTestApp({ env: { MLFLOW_BACKEND_STORE_URI: target } });
+    await app.close();
+    const report = await runImport({ from: source, target });
+    assert.equal(report.ok, true, JSON.stringify(report));
+    assert.deepEqual(outcome(report)['experiments'], [4, 0]);
+    const defaultExperiment = await withPlumbStore(target, (store) => store.tracking.getExperiment('0'));
+    assert.equal(defaultExperiment?.creationTime, 1795730170886);
+    assert.equal(defaultExperiment?.artifactLocation, 'mlflow-artifacts:/0');
+    const again = await runImport({ from: source, target });
+    assert.deepEqual(outcome(again)['experiments'], [0, 4]);
   });
 
   void it('an import that saw part of the source is completed by the next one', async () => {

@@ -35,7 +35,7 @@ class SqlImportOperations implements ImportWrites {
   async getExperiment(experimentId: number): Promise<StoredExperiment | undefined> {
     const row = await this.db
       .selectFrom('experiments')
-      .select(['experiment_id', 'name', 'artifact_location', 'lifecycle_stage'])
+      .select(['experiment_id', 'name', 'artifact_location', 'lifecycle_stage', 'creation_time', 'last_update_time'])
       .select((eb) => [
         eb
           .selectFrom('runs')
@@ -56,6 +56,8 @@ class SqlImportOperations implements ImportWrites {
       name: row.name,
       artifactLocation: row.artifact_location,
       lifecycleStage: row.lifecycle_stage,
+      creationTime: Number(row.creation_time),
+      lastUpdateTime: Number(row.last_update_time),
       runCount: Number(row.runs ?? 0),
       tagCount: Number(row.tags ?? 0),
     };
