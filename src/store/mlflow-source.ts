@@ -21,7 +21,7 @@ export interface MlflowSource {
   countRows(): Promise<ImportCounts>;
   /** Every experiment with its tags and datasets, by id. */
   listExperiments(): Promise<MlflowExperiment[]>;
-  /** Every run's id and experiment, by experiment id and then run id. */
+  /** Every run's id and experiment (-1 for none), by experiment id, start time and run id. */
   listRunKeys(): Promise<MlflowEntityKey[]>;
   /** The runs with all their rows, in the order of `runIds`; ids that do not exist are left out. */
   readRuns(runIds: readonly string[]): Promise<MlflowRun[]>;

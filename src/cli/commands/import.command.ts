@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { createArtifactRepository, openMetadataStore, openMlflowSource, prepareSchema } from '../../app.ts';
@@ -77,6 +78,11 @@ async function importMlflow(options: MlflowImportOptions): Promise<number> {
     artifactsDestination: options.artifactsFrom ?? '.',
   });
   if (!target || !from) return 2;
+  const artifactsFrom = from.artifacts.destination;
+  if (options.artifactsFrom && artifactsFrom.kind === 'local' && !existsSync(artifactsFrom.path)) {
+    console.error(`error: --artifacts-from ${artifactsFrom.path} does not exist`);
+    return 2;
+  }
   const samePath =
     from.store.kind === 'sqlite' && target.store.kind === 'sqlite' && from.store.path === target.store.path;
   if (from.store.uri === target.store.uri || samePath) {
@@ -94,7 +100,7 @@ async function importMlflow(options: MlflowImportOptions): Promise<number> {
     await prepareSchema(store, pino({ level: 'silent' }));
     const artifacts = options.artifactsFrom
       ? {
-          source: await createArtifactRepository(from.artifacts.destination),
+          source: await createArtifactRepository(artifactsFrom),
           destination: await createArtifactRepository(target.artifacts.destination),
           manifest: store.artifactManifest,
           clock: { now: () => Date.now() },

@@ -105,7 +105,8 @@ export class SqlMlflowSource implements MlflowSource {
       .orderBy('start_time')
       .orderBy('run_uuid')
       .execute()) as Row[];
-    return rows.map((r) => ({ id: str(r.run_uuid), experimentId: num(r.experiment_id) }));
+    // A run without an experiment (the column is nullable) gets -1: no experiment has it, so it is an orphan.
+    return rows.map((r) => ({ id: str(r.run_uuid), experimentId: numOrNull(r.experiment_id) ?? -1 }));
   }
 
   async readRuns(runIds: readonly string[]): Promise<MlflowRun[]> {
