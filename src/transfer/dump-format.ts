@@ -172,7 +172,13 @@ async function* lines(path: string): AsyncGenerator<string> {
     input.on('error', (error) => gunzip.destroy(error));
     input = input.pipe(gunzip);
   }
-  yield* createInterface({ input, crlfDelay: Infinity });
+  try {
+    yield* createInterface({ input, crlfDelay: Infinity });
+  } catch (error) {
+    if (error instanceof MlflowError) throw error;
+    // A truncated or corrupted gzip stream, or a read error: the dump cannot be trusted.
+    throw new MlflowError('DATA_LOSS', `${path} cannot be read: ${(error as Error).message}`);
+  }
 }
 
 /** The header of a dump; DATA_LOSS when the file is not a dump this release reads. */

@@ -73,4 +73,32 @@ void describe('maintenance commands (real processes)', () => {
       await test.close();
     }
   });
+
+  void it('plumb export and plumb import dump --json move a database to a new one', async () => {
+    const test = await createTestApp();
+    try {
+      const api = new Api(test);
+      const seeded = await seedRuns(api, 2, 1);
+      const before = await captureRuns(api, seeded.runIds);
+      const file = join(test.dir, 'dump.jsonl.gz');
+      const exported = await plumb(test.dir, ['export', file]);
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stdout, /^Exported to .*dump\.jsonl\.gz: \d+ rows in \d+ tables, schema version \d+/);
+      const copy = join(test.dir, 'copy.db');
+      const imported = await plumb(test.dir, ['import', 'dump', file, '--json'], copy);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.equal((JSON.parse(imported.stdout) as { tables: Record<string, number> }).tables.runs, 2);
+      const restored = await createTestApp({
+        env: { MLFLOW_BACKEND_STORE_URI: `sqlite:///${copy}` },
+        artifactsDestination: join(test.dir, 'mlartifacts'),
+      });
+      try {
+        assertSameRuns(await captureRuns(new Api(restored), seeded.runIds), before);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await test.close();
+    }
+  });
 });
