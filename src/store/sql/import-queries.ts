@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type {
   ImportedDataset,
   ImportedExperiment,
@@ -170,16 +170,9 @@ class SqlImportOperations implements ImportWrites {
     );
   }
 
-  /**
-   * PostgreSQL's identity columns, unlike SQLite's and MySQL's auto-increments, do not move past
-   * explicitly inserted ids: without this the next experiment created through the API would be
-   * given an imported id and fail.
-   */
+  /** Explicit ids do not move PostgreSQL's identity sequence; the next created experiment must not collide. */
   private async advanceExperimentIds(): Promise<void> {
-    if (this.dialect.name !== 'postgres') return;
-    await sql`select setval(pg_get_serial_sequence('experiments', 'experiment_id'),
-      greatest((select max(experiment_id) from experiments), 1),
-      (select max(experiment_id) from experiments) >= 1)`.execute(this.db);
+    await this.dialect.syncAutoIncrement?.(this.db, 'experiments', 'experiment_id');
   }
 
   async insertDatasets(datasets: readonly ImportedDataset[]): Promise<void> {
