@@ -72,6 +72,7 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
         connectionLimit: config.poolSize,
         idleTimeoutMs: config.idleTimeoutMs,
         statementTimeoutMs: config.statementTimeoutMs,
+        readOnly: options.readOnly,
         now: systemClock.now,
       });
     default: {

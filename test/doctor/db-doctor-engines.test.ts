@@ -72,5 +72,19 @@ for (const engine of ENGINES) {
       assert.equal((await getRun(api, busy.info.run_id)).info.status, 'RUNNING');
       assert.equal(Number(await scalar(database.uri, 'select count(*) from metrics where value = 1')), 1);
     });
+
+    it('without --fix the connection is read-only: a repair attempt fails and changes nothing', async () => {
+      const key = engine.name === 'MariaDB' ? '`key`' : 'key';
+      await tamper(database.uri, [`insert into params (run_uuid, ${key}, value) values ('${GHOST_RUN}', 'lr', '1')`]);
+      const [outcome] = await withDoctor(test, (doctor) => doctor.db.repair(['db.orphan-params']), {
+        backendStoreUri: database.uri,
+      });
+      assert.equal(outcome?.repaired, false);
+      assert.match(outcome?.done ?? '', /read.only/i);
+      assert.equal(
+        Number(await scalar(database.uri, `select count(*) from params where run_uuid = '${GHOST_RUN}'`)),
+        1,
+      );
+    });
   });
 }

@@ -222,6 +222,8 @@ export interface MysqlOptions {
   readonly idleTimeoutMs?: number;
   /** Statements running longer are killed by the server (default: none). */
   readonly statementTimeoutMs?: number;
+  /** Inspection only (`db status`, `plumb doctor` on an MLflow database): every session refuses writes. */
+  readonly readOnly?: boolean | undefined;
 }
 
 /**
@@ -270,6 +272,7 @@ export function openMysql(options: MysqlOptions): {
     onCreateConnection: async (conn) => {
       await conn.executeQuery(sql`set session sql_mode = ${SQL_MODE}, time_zone = '+00:00'`.compile(nullKysely));
       if (options.statementTimeoutMs) await setStatementTimeout(conn, options.statementTimeoutMs);
+      if (options.readOnly) await conn.executeQuery(sql`set session transaction read only`.compile(nullKysely));
     },
   });
   const db = new Kysely<Database>({ dialect, plugins: [new MysqlDdlPlugin()] });
