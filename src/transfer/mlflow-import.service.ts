@@ -1,5 +1,5 @@
-import { MlflowError } from '../core/errors.ts';
-import { IMPORT_COUNT_KEYS, type ImportCountKey, type ImportStore } from '../store/import-store.ts';
+import { isMlflowError, MlflowError } from '../core/errors.ts';
+import { IMPORT_COUNT_KEYS, type ImportCountKey, type ImportStore, type ImportWrites } from '../store/import-store.ts';
 import type { MlflowEntityKey, MlflowSource } from '../store/mlflow-source.ts';
 import { type ArtifactCopyDeps, type ArtifactCopyResult, copyArtifacts, countRecordedFiles } from './artifact-copy.ts';
 import { type ImportPlan, planImport } from './import-plan.ts';
@@ -11,6 +11,8 @@ export interface MlflowImportDeps {
   /** Absent when no artifact root was given: only metadata is imported. */
   readonly artifacts?: ArtifactCopyDeps | undefined;
   readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
+  /** Whether Plumb serves an artifact URI (`mlflow-artifacts:` or under its store); others are named in a warning. */
+  readonly servesArtifactUri?: ((uri: string) => boolean) | undefined;
 }
 
 export interface ImportProgress {
@@ -61,6 +63,9 @@ const BATCH = 100;
  * there; then copies artifacts and verifies the row counts on both sides.
  */
 export class MlflowImportService {
+  /** Artifact URIs of imported runs that Plumb does not serve (they are kept; clients read them there). */
+  private readonly unserved: string[] = [];
+
   constructor(private readonly deps: MlflowImportDeps) {}
 
   async run(options: { readonly dryRun: boolean }): Promise<ImportReport> {
@@ -99,6 +104,11 @@ export class MlflowImportService {
       return { ...base, entities: planned(plan, artifacts), conflicts: [], warnings, artifacts, ok: true };
     }
     const entities = await this.write(plan);
+    if (this.unserved.length > 0) {
+      warnings.push(
+        `${this.unserved.length} imported runs keep artifact URIs outside Plumb's artifact store (e.g. ${this.unserved[0]}): clients read those artifacts there directly`,
+      );
+    }
     let artifacts: ArtifactCopyResult | undefined;
     if (this.deps.artifacts) {
       artifacts = await copyArtifacts(this.deps.artifacts, {
@@ -116,16 +126,31 @@ export class MlflowImportService {
     return { ...base, entities, conflicts: [], warnings, verification, artifacts, ok };
   }
 
+  /**
+   * One entity's transaction. A failure names the entity and says that nothing of it was written;
+   * what earlier transactions imported stays, so the import can simply be run again once fixed.
+   */
+  private async entity<T>(what: string, work: (tx: ImportWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.deps.target.write(work);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new MlflowError(
+        isMlflowError(error) ? error.code : 'INTERNAL_ERROR',
+        `Importing ${what} failed, and nothing of it was written: ${message}. What was imported before stays; run the import again to continue.`,
+      );
+    }
+  }
+
   private progress(phase: string, done: number, total?: number): void {
     this.deps.onProgress?.({ phase, done, total });
   }
 
   private async write(plan: ImportPlan): Promise<EntityOutcome[]> {
-    const { target } = this.deps;
     let imported = 0;
     for (const { experiment, action } of plan.experiments) {
       if (action === 'present') continue;
-      await target.write(async (tx) => {
+      await this.entity(`experiment ${experiment.experimentId}`, async (tx) => {
         const stored = await tx.getExperiment(experiment.experimentId);
         if (!stored) await tx.insertExperiment(toExperiment(experiment));
         else if (action === 'replace') await tx.replaceExperiment(toExperiment(experiment));
@@ -134,7 +159,7 @@ export class MlflowImportService {
       });
     }
     const experimentsPresent = plan.experiments.length - imported;
-    const datasets = await target.write(async (tx) => {
+    const datasets = await this.entity('the datasets', async (tx) => {
       const stored = new Set((await tx.findDatasets(plan.datasets.missing)).map((d) => d.datasetUuid));
       const missing = plan.datasets.missing.filter((d) => !stored.has(d.datasetUuid));
       await tx.insertDatasets(missing);
@@ -144,7 +169,7 @@ export class MlflowImportService {
       let n = 0;
       for (const model of await this.deps.source.readLoggedModels(ids)) {
         const row = toLoggedModel(model);
-        n += await target.write(async (tx) => {
+        n += await this.entity(`logged model ${row.modelId}`, async (tx) => {
           if ((await tx.findLoggedModels([row.modelId])).size > 0) return 0;
           await tx.insertLoggedModel(row);
           return 1;
@@ -157,7 +182,10 @@ export class MlflowImportService {
       let n = 0;
       for (const run of await this.deps.source.readRuns(ids)) {
         const row = toRun(run, deletedAt.get(run.experimentId) ?? null);
-        n += await target.write(async (tx) => {
+        if (this.deps.servesArtifactUri && row.artifactUri && !this.deps.servesArtifactUri(row.artifactUri)) {
+          this.unserved.push(row.artifactUri);
+        }
+        n += await this.entity(`run ${row.runId}`, async (tx) => {
           if ((await tx.findRuns([row.runId])).size > 0) return 0;
           await tx.insertRun(row);
           return 1;
@@ -169,7 +197,7 @@ export class MlflowImportService {
     let registered = 0;
     for (const { model } of models) {
       const row = toRegisteredModel(model);
-      registered += await target.write(async (tx) => {
+      registered += await this.entity(`registered model '${row.name}'`, async (tx) => {
         if (await tx.getRegisteredModel(row.name)) return 0;
         await tx.insertRegisteredModel(row);
         return 1;

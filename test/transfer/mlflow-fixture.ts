@@ -95,9 +95,12 @@ export async function runImport(options: ImportRun): Promise<ImportReport> {
         }
       : undefined;
     const imports = options.wrapTarget ? options.wrapTarget(store.imports) : store.imports;
-    return await new MlflowImportService({ source, target: imports, artifacts }).run({
-      dryRun: options.dryRun ?? false,
-    });
+    return await new MlflowImportService({
+      source,
+      target: imports,
+      artifacts,
+      servesArtifactUri: (uri) => uri.startsWith('mlflow-artifacts:'),
+    }).run({ dryRun: options.dryRun ?? false });
   } finally {
     await rawSource.close();
     await store.close();

@@ -39,6 +39,10 @@ void describe('plumb import mlflow: an MLflow schema without the tables and colu
     db.exec('alter table runs drop column deleted_time');
     db.exec('alter table model_versions drop column storage_location');
     db.exec("update alembic_version set version_num = 'cc1f77228345'");
+    db.prepare('update runs set artifact_uri = ? where run_uuid = ?').run(
+      's3://old-bucket/mlruns/0/artifacts',
+      expected.run_ids_by_role.default_adhoc,
+    );
     db.close();
     source = copy.uri;
   });
@@ -49,6 +53,9 @@ void describe('plumb import mlflow: an MLflow schema without the tables and colu
     const report = await runImport({ from: source, target });
     assert.equal(report.ok, true, JSON.stringify(report.verification));
     assert.equal(report.alembicRevision, 'cc1f77228345');
+    assert.deepEqual(report.warnings, [
+      "1 imported runs keep artifact URIs outside Plumb's artifact store (e.g. s3://old-bucket/mlruns/0/artifacts): clients read those artifacts there directly",
+    ]);
     const rows = Object.fromEntries((report.verification ?? []).map((r) => [r.table, r.plumb]));
     assert.deepEqual(
       [

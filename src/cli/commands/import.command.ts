@@ -1,11 +1,18 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createArtifactRepository, openMetadataStore, openMlflowSource, prepareSchema } from '../../app.ts';
+import {
+  createArtifactRepository,
+  destinationUriOf,
+  openMetadataStore,
+  openMlflowSource,
+  prepareSchema,
+} from '../../app.ts';
 import { redactUri } from '../../config/config.ts';
 import { isMlflowError } from '../../core/errors.ts';
 import type { MetadataStore } from '../../store/store.ts';
 import type { MlflowSource } from '../../store/mlflow-source.ts';
+import { runArtifactPathOf } from '../../tracking/artifact-locations.ts';
 import { type ImportReport, MlflowImportService } from '../../transfer/mlflow-import.service.ts';
 import { formatReport, progressLine } from '../import-output.ts';
 import { loadConfigOrReport } from '../load-config.ts';
@@ -106,11 +113,13 @@ async function importMlflow(options: MlflowImportOptions): Promise<number> {
           clock: { now: () => Date.now() },
         }
       : undefined;
+    const destination = destinationUriOf(target.artifacts.destination);
     const service = new MlflowImportService({
       source,
       target: store.imports,
       artifacts,
       onProgress: progress && ((p) => progress.update(p)),
+      servesArtifactUri: (uri) => runArtifactPathOf(uri, destination) !== undefined,
     });
     const report = await service.run({ dryRun: options.dryRun === true });
     progress?.end();
