@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Api } from '../fixtures/builders.ts';
+import { Api, assertOk } from '../fixtures/builders.ts';
 import { runPlumb } from '../helpers/plumb-process.ts';
 import { createTestApp } from '../helpers/test-server.ts';
 import { assertSameRuns, captureRuns, seedRuns } from './fixtures.ts';
@@ -97,6 +97,26 @@ void describe('maintenance commands (real processes)', () => {
       } finally {
         await restored.close();
       }
+    } finally {
+      await test.close();
+    }
+  });
+
+  void it('plumb gc --json deletes a deleted run for good and exits 0', async () => {
+    const test = await createTestApp();
+    try {
+      const api = new Api(test);
+      const { runIds } = await seedRuns(api, 2, 1);
+      assertOk(await api.post('runs/delete', { run_id: runIds[0] }));
+      const result = await plumb(test.dir, ['gc', '--older-than', '0s', '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as { runs: { id: string }[]; problems: unknown[] };
+      assert.deepEqual(
+        report.runs.map((r) => r.id),
+        [runIds[0]],
+      );
+      assert.equal((await api.get('runs/get', { run_id: runIds[0]! })).status, 404);
+      assertOk(await api.get('runs/get', { run_id: runIds[1]! }));
     } finally {
       await test.close();
     }
