@@ -11,8 +11,8 @@ export interface ImportStore extends ImportReads {
   /** Runs `work` in one transaction, committed together or not at all (the error is rethrown). */
   write<T>(work: (tx: ImportWrites) => Promise<T>): Promise<T>;
   /**
-   * Rows per kind of entity that belong to the given experiments and registered models, in the
-   * keys of the MLflow source's counts, for the verification pass.
+   * Rows per kind of entity that belong to the given experiments, runs, logged models and
+   * registered models, in the keys of the MLflow source's counts, for the verification pass.
    */
   countImported(scope: ImportScope): Promise<ImportCounts>;
 }
@@ -45,8 +45,11 @@ export const IMPORT_COUNT_KEYS = [
 export type ImportCountKey = (typeof IMPORT_COUNT_KEYS)[number];
 export type ImportCounts = Record<ImportCountKey, number>;
 
+/** The imported entities, by id: only their rows count, not what the database held besides. */
 export interface ImportScope {
   readonly experimentIds: readonly number[];
+  readonly runIds: readonly string[];
+  readonly loggedModelIds: readonly string[];
   readonly registeredModelNames: readonly string[];
 }
 

@@ -1,5 +1,11 @@
 import { isMlflowError, MlflowError } from '../core/errors.ts';
-import { IMPORT_COUNT_KEYS, type ImportCountKey, type ImportStore, type ImportWrites } from '../store/import-store.ts';
+import {
+  IMPORT_COUNT_KEYS,
+  type ImportCountKey,
+  type ImportScope,
+  type ImportStore,
+  type ImportWrites,
+} from '../store/import-store.ts';
 import type { MlflowEntityKey, MlflowSource } from '../store/mlflow-source.ts';
 import { type ArtifactCopyDeps, type ArtifactCopyResult, copyArtifacts, countRecordedFiles } from './artifact-copy.ts';
 import { type ImportPlan, planImport } from './import-plan.ts';
@@ -89,12 +95,9 @@ export class MlflowImportService {
     this.progress('reading', 0);
     const experiments = await source.listExperiments();
     const registeredModels = await source.listRegisteredModels();
-    const plan = await planImport(this.deps.target, {
-      experiments,
-      runs: await source.listRunKeys(),
-      loggedModels: await source.listLoggedModelKeys(),
-      registeredModels,
-    });
+    const runs = await source.listRunKeys();
+    const loggedModels = await source.listLoggedModelKeys();
+    const plan = await planImport(this.deps.target, { experiments, runs, loggedModels, registeredModels });
     warnings.push(...orphanWarnings(plan));
     if (plan.conflicts.length > 0) {
       return { ...base, entities: planned(plan), conflicts: plan.conflicts, warnings, ok: false };
@@ -118,10 +121,12 @@ export class MlflowImportService {
       entities.push({ kind: 'artifact files', imported: artifacts.copied, present: artifacts.present });
     }
     this.progress('verifying', 0);
-    const verification = await this.verify(
-      experiments.map((e) => e.experimentId),
-      registeredModels.map((m) => m.name),
-    );
+    const verification = await this.verify({
+      experimentIds: experiments.map((e) => e.experimentId),
+      runIds: runs.map((r) => r.id),
+      loggedModelIds: loggedModels.map((m) => m.id),
+      registeredModelNames: registeredModels.map((m) => m.name),
+    });
     const ok = verification.every((row) => row.source === row.plumb);
     return { ...base, entities, conflicts: [], warnings, verification, artifacts, ok };
   }
@@ -234,9 +239,10 @@ export class MlflowImportService {
     return written;
   }
 
-  private async verify(experimentIds: number[], registeredModelNames: string[]): Promise<VerificationRow[]> {
+  /** Rows per table in MLflow against the rows Plumb holds for the imported entities (by id). */
+  private async verify(scope: ImportScope): Promise<VerificationRow[]> {
     const sourceCounts = await this.deps.source.countRows();
-    const plumbCounts = await this.deps.target.countImported({ experimentIds, registeredModelNames });
+    const plumbCounts = await this.deps.target.countImported(scope);
     const rows: VerificationRow[] = IMPORT_COUNT_KEYS.filter(
       (key: ImportCountKey) => key !== 'other_inputs' || sourceCounts[key] > 0,
     ).map((key) => ({ table: key, source: sourceCounts[key], plumb: plumbCounts[key] }));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createArtifactRepository, openMetadataStore, openMlflowSource, prepareSchema } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import type { ImportStore } from '../../src/store/import-store.ts';
+import type { ImportScope, ImportStore } from '../../src/store/import-store.ts';
 import type { MlflowSource } from '../../src/store/mlflow-source.ts';
 import type { MetadataStore } from '../../src/store/store.ts';
 import { type ImportReport, MlflowImportService } from '../../src/transfer/mlflow-import.service.ts';
@@ -134,4 +134,19 @@ export function partialSource(
     listRegisteredModels: async () => (await source.listRegisteredModels()).slice(0, share.models),
     close: () => source.close(),
   };
+}
+
+/** Every entity of the MLflow database at `uri`, by id: what the import's verification counts. */
+export async function scopeOf(uri: string): Promise<ImportScope> {
+  const source = openMlflowSource(loadConfig({}, { backendStoreUri: uri }).store);
+  try {
+    return {
+      experimentIds: (await source.listExperiments()).map((e) => e.experimentId),
+      runIds: (await source.listRunKeys()).map((r) => r.id),
+      loggedModelIds: (await source.listLoggedModelKeys()).map((m) => m.id),
+      registeredModelNames: (await source.listRegisteredModels()).map((m) => m.name),
+    };
+  } finally {
+    await source.close();
+  }
 }

@@ -10,9 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { createTestApp } from '../helpers/test-server.ts';
 import { runPlumb } from '../helpers/plumb-process.ts';
-import { copyFixtureDb, expected, FIXTURE_ARTIFACTS, runImport, withPlumbStore } from './mlflow-fixture.ts';
-
-const scope = { experimentIds: [0, 1, 2, 3], registeredModelNames: Object.keys(expected.details.registered_models) };
+import { copyFixtureDb, FIXTURE_ARTIFACTS, runImport, scopeOf, withPlumbStore } from './mlflow-fixture.ts';
 
 void describe('plumb import mlflow (command)', () => {
   let dir = '';
@@ -82,7 +80,7 @@ void describe('plumb import mlflow (command)', () => {
     assert.equal(result.code, 1);
     assert.match(result.stdout, /experiment id 1 is 'fixture-classification' in MLflow, but 'someone-else' in Plumb/);
     assert.match(result.stdout, /Nothing was written/);
-    const counts = await withPlumbStore(target, (store) => store.imports.countImported(scope));
+    const counts = await withPlumbStore(target, async (store) => store.imports.countImported(await scopeOf(source)));
     assert.deepEqual(
       [counts.experiments, counts.runs, counts.registered_models],
       [2, 0, 0],

@@ -10,15 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ImportedRun, ImportStore, ImportWrites } from '../../src/store/import-store.ts';
 import { createTestApp } from '../helpers/test-server.ts';
-import { copyFixtureDb, expected, partialSource, runImport, withPlumbStore } from './mlflow-fixture.ts';
+import { copyFixtureDb, partialSource, runImport, scopeOf, withPlumbStore } from './mlflow-fixture.ts';
 
 const outcome = (report: { entities: readonly { kind: string; imported: number; present: number }[] }) =>
   Object.fromEntries(report.entities.map((e) => [e.kind, [e.imported, e.present]]));
-
-const allExperiments = {
-  experimentIds: [0, 1, 2, 3],
-  registeredModelNames: Object.keys(expected.details.registered_models),
-};
 
 void describe('plumb import mlflow: interrupted imports resume', () => {
   let dir = '';
@@ -41,7 +36,7 @@ void describe('plumb import mlflow: interrupted imports resume', () => {
       runs: [28, 0],
       'registered models': [3, 0],
     });
-    const counts = await withPlumbStore(target, (store) => store.imports.countImported(allExperiments));
+    const counts = await withPlumbStore(target, async (store) => store.imports.countImported(await scopeOf(source)));
     assert.ok(
       Object.values(counts).every((n) => n === 0),
       JSON.stringify(counts),
@@ -60,6 +55,35 @@ void describe('plumb import mlflow: interrupted imports resume', () => {
     assert.equal(defaultExperiment?.artifactLocation, 'mlflow-artifacts:/0');
     const again = await runImport({ from: source, target });
     assert.deepEqual(outcome(again)['experiments'], [0, 4]);
+  });
+
+  void it("imports next to a server's own runs in Default; the verification counts only imported rows", async () => {
+    const target = `sqlite:///${join(dir, 'used.db')}`;
+    const app = await createTestApp({ env: { MLFLOW_BACKEND_STORE_URI: target } });
+    try {
+      const reply = await app.app.http.inject({
+        method: 'POST',
+        url: '/api/2.0/mlflow/runs/create',
+        payload: { experiment_id: '0', tags: [{ key: 'own', value: 'yes' }] },
+      });
+      assert.equal(reply.statusCode, 200, reply.body);
+    } finally {
+      await app.close();
+    }
+    const report = await runImport({ from: source, target });
+    assert.equal(report.ok, true, JSON.stringify(report.verification));
+    assert.deepEqual(outcome(report)['experiments'], [3, 1], "Plumb's Default, in use, stays");
+    const runsInDefault = await withPlumbStore(target, async (store) =>
+      store.tracking.searchRuns({
+        experimentIds: ['0'],
+        filter: [],
+        orderBy: [],
+        viewType: 'ALL',
+        maxResults: 100,
+        offset: 0,
+      }),
+    );
+    assert.equal(runsInDefault.items.length, 2, "its own run and MLflow's ad-hoc run");
   });
 
   void it('an import that saw part of the source is completed by the next one', async () => {
@@ -111,7 +135,7 @@ void describe('plumb import mlflow: interrupted imports resume', () => {
       /Importing run [0-9a-f]{32} failed, and nothing of it was written: simulated crash .* run the import again to continue\.$/,
     );
     await withPlumbStore(target, async (store) => {
-      const counts = await store.imports.countImported(allExperiments);
+      const counts = await store.imports.countImported(await scopeOf(source));
       assert.equal(counts.runs, 5);
       assert.equal(counts.registered_models, 0, 'registered models come after the runs');
       assert.equal(await store.tracking.getRun(crashed), undefined, 'the crashed run was rolled back whole');
