@@ -124,6 +124,8 @@ export interface PurgeStore {
   experiments(experimentIds: readonly string[]): Promise<ExperimentRecord[]>;
   /** Every run of the experiment, in any state. */
   runsOfExperiment(experimentId: string): Promise<RunRecord[]>;
+  /** For each of these runs that registered model versions come from, those versions (`name/version`). */
+  modelVersionsOf(runIds: readonly string[]): Promise<Map<string, string[]>>;
   /** The artifact location of every experiment. */
   experimentLocations(): Promise<{ experimentId: string; artifactLocation: string }[]>;
   /**

@@ -43,6 +43,11 @@ export interface GcReport {
   readonly dryRun: boolean;
   readonly runs: readonly Purged[];
   readonly experiments: readonly Purged[];
+  /**
+   * Deleted runs kept because registered model versions come from them (their artifacts may be
+   * the versions' files), and experiments kept because such a run is theirs.
+   */
+  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
   /** What could not be selected or deleted; with a selection problem nothing is deleted. */
   readonly problems: readonly { readonly id: string; readonly message: string }[];
 }
@@ -76,7 +81,8 @@ export class GcService {
     const progress = options.onProgress ?? noProgress;
     const problems: { id: string; message: string }[] = [];
     const selection = await this.select(options, problems);
-    if (problems.length > 0) return { dryRun, runs: [], experiments: [], problems };
+    if (problems.length > 0) return { dryRun, runs: [], experiments: [], skipped: [], problems };
+    const skipped = await this.keepRegistered(selection);
     const runs: Purged[] = [];
     for (const [i, run] of selection.runs.entries()) {
       await this.attempt(run.runId, problems, async () => runs.push(await this.purgeRun(run, dryRun)));
@@ -95,7 +101,30 @@ export class GcService {
       }
       progress({ phase: 'gc experiments', done: i + 1, total: selection.experiments.length });
     }
-    return { dryRun, runs, experiments, problems };
+    return { dryRun, runs, experiments, skipped, problems };
+  }
+
+  /** Takes runs that model versions come from (and their experiments) out of the selection. */
+  private async keepRegistered(selection: { runs: RunRecord[]; experiments: ExperimentRecord[] }) {
+    const versions = await this.deps.purge.modelVersionsOf(selection.runs.map((r) => r.runId));
+    const skipped: { id: string; reason: string }[] = [];
+    const keptExperiments = new Set<string>();
+    selection.runs = selection.runs.filter((run) => {
+      const used = versions.get(run.runId);
+      if (!used) return true;
+      skipped.push({
+        id: run.runId,
+        reason: `model versions ${used.join(', ')} come from it; delete those versions first`,
+      });
+      keptExperiments.add(run.experimentId);
+      return false;
+    });
+    selection.experiments = selection.experiments.filter((experiment) => {
+      if (!keptExperiments.has(experiment.experimentId)) return true;
+      skipped.push({ id: experiment.experimentId, reason: 'some of its runs are kept for model versions' });
+      return false;
+    });
+    return skipped;
   }
 
   private async attempt(id: string, problems: { id: string; message: string }[], work: () => Promise<unknown>) {

@@ -12,7 +12,8 @@ import { parseArtifactPath } from '../../src/core/artifact-path.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { GcService } from '../../src/transfer/gc.service.ts';
 import { ReconcileService } from '../../src/transfer/reconcile.service.ts';
-import { Api, anExperiment, assertOk, uniqueName } from '../fixtures/builders.ts';
+import { API, Api, anExperiment, assertOk, uniqueName } from '../fixtures/builders.ts';
+import { aModelVersion, aRegisteredModel } from '../fixtures/registry-builders.ts';
 import { createTestBucket, ensureTestS3, type TestBucket } from '../helpers/s3-service.ts';
 import { createTestApp, type TestApp } from '../helpers/test-server.ts';
 import { ENGINES } from './engines.ts';
@@ -173,6 +174,33 @@ void describe('gc', () => {
       assert.deepEqual(
         only.runs.map((r) => r.id),
         [runIds[0]],
+      );
+    } finally {
+      await test.close();
+    }
+  });
+
+  void it('keeps a deleted run that a registered model version comes from, until the version is deleted', async () => {
+    const test = await createTestApp();
+    try {
+      const api = new Api(test);
+      const { experimentIds, runIds } = await seedRuns(api, 1, 1);
+      const name = await aRegisteredModel(api);
+      await aModelVersion(api, name, { run_id: runIds[0] });
+      assertOk(await api.post('experiments/delete', { experiment_id: experimentIds[0] }));
+      const kept = await (await gcService(test)).gc();
+      assert.deepEqual([kept.runs, kept.experiments, kept.problems], [[], [], []]);
+      assert.deepEqual(kept.skipped, [
+        { id: runIds[0], reason: `model versions ${name}/1 come from it; delete those versions first` },
+        { id: experimentIds[0], reason: 'some of its runs are kept for model versions' },
+      ]);
+      assertOk(
+        await api.raw({ method: 'DELETE', url: `${API}/model-versions/delete`, payload: { name, version: '1' } }),
+      );
+      const purged = await (await gcService(test)).gc();
+      assert.deepEqual(
+        [purged.runs.map((r) => r.id), purged.experiments.map((e) => e.id), purged.skipped],
+        [runIds, experimentIds, []],
       );
     } finally {
       await test.close();

@@ -16,6 +16,8 @@ Deletes by default, as \`mlflow gc\` does; --dry-run lists what it would delete 
 Only runs and experiments already in the deleted state are touched. A deleted experiment goes with
 all of its runs. Artifacts (and run snapshots, so \`plumb reconcile\` cannot bring a run back) are
 removed first, then the rows; artifacts outside this server's artifact store are left and listed.
+Runs that registered model versions come from are kept (their artifacts may be the model's files)
+until those versions are deleted.
 
 Exit codes: 0 done; 1 a given id is not deleted (nothing is deleted then) or something could not be
 deleted (run gc again); 2 invalid options.
@@ -47,6 +49,7 @@ function summary(report: GcReport): string[] {
   const lines = [
     ...report.runs.map((r) => line('run', r, report.dryRun)),
     ...report.experiments.map((e) => line('experiment', e, report.dryRun)),
+    ...report.skipped.map((k) => `kept ${k.id}: ${k.reason}`),
     ...report.problems.map((p) => `PROBLEM ${p.id}: ${p.message}`),
   ];
   const verb = report.dryRun ? 'Dry run: would delete' : 'Deleted permanently';

@@ -134,6 +134,26 @@ export class SqlPurgeStore implements PurgeStore {
     return rows.map(toRun);
   }
 
+  async modelVersionsOf(runIds: readonly string[]): Promise<Map<string, string[]>> {
+    const versions = new Map<string, string[]>();
+    for (const ids of chunks(runIds)) {
+      const rows = await this.db
+        .selectFrom('model_versions')
+        .innerJoin('registered_models', 'registered_models.id', 'model_versions.registered_model_id')
+        .select(['model_versions.run_id', 'registered_models.name', 'model_versions.version'])
+        .where('model_versions.run_id', 'in', ids)
+        .orderBy('registered_models.name')
+        .orderBy('model_versions.version')
+        .execute();
+      for (const row of rows) {
+        const list = versions.get(row.run_id!) ?? [];
+        list.push(`${row.name}/${Number(row.version)}`);
+        versions.set(row.run_id!, list);
+      }
+    }
+    return versions;
+  }
+
   async experimentLocations(): Promise<{ experimentId: string; artifactLocation: string }[]> {
     const rows = await this.db.selectFrom('experiments').select(['experiment_id', 'artifact_location']).execute();
     return rows.map((r) => ({ experimentId: String(r.experiment_id), artifactLocation: r.artifact_location }));
