@@ -1,6 +1,5 @@
 /**
- * The README's first command runs `npm start`, i.e. `node --import tsx src/cli/main.ts server` with
- * no flags: it must serve the API on 127.0.0.1 with ./mlruns.db in the working directory. The port
+ * The README's first command runs `npm start`, i.e. `node bin/plumb.js server` with no flags: it must serve the API on 127.0.0.1 with ./mlruns.db in the working directory. The port
  * comes from MLFLOW_PORT here only so that the test never collides with a real server on 5000.
  */
 import assert from 'node:assert/strict';
@@ -19,12 +18,10 @@ void describe('npm start with no flags', () => {
     const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.equal(packageJson.scripts.start, 'node --import tsx src/cli/main.ts server');
+    assert.equal(packageJson.scripts.start, 'node bin/plumb.js server');
     const port = await freePort();
-    // npm runs the script from the repository; here the working directory is elsewhere, so tsx is
-    // named by its resolved location instead of by package name.
-    const tsx = import.meta.resolve('tsx');
-    const child = spawn(process.execPath, ['--import', tsx, join(REPO_ROOT, 'src/cli/main.ts'), 'server'], {
+    // npm runs the script from the repository; here the working directory is elsewhere.
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/plumb.js'), 'server'], {
       cwd: dir,
       env: childEnv({ MLFLOW_PORT: String(port), PLUMB_LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
