@@ -44,10 +44,13 @@ export interface DumpWriter {
   /** The tables of this release's schema, as `DumpReader.tables`. */
   readonly tables: readonly DumpTable[];
   /**
-   * Inserts rows with exactly these values, ids of auto-increment columns included. `columns`
-   * must be columns of the table; the others take their defaults. Duplicates are an error.
+   * Inserts rows with exactly these values, ids of auto-increment columns included, through the
+   * engine's bulk path. `columns` must be columns of the table; the others take their defaults. A
+   * row whose key exists is skipped: compare `count` with what was inserted to notice.
    */
   insert(table: string, columns: readonly string[], rows: readonly DumpRow[]): Promise<void>;
+  /** Rows in the table now, inside the load's transaction. */
+  count(table: string): Promise<number>;
 }
 
 /**

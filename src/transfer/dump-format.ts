@@ -25,6 +25,8 @@ import type { DumpColumn, DumpRow } from '../store/maintenance-store.ts';
  * is refused before anything of it is committed.
  */
 export const DUMP_FORMAT = 'plumb-dump';
+/** Characters buffered per write. */
+const CHUNK = 256 * 1024;
 export const DUMP_VERSION = 1;
 
 export const DumpedMigration = z.object({
@@ -91,8 +93,21 @@ export class DumpFileWriter {
     return new DumpFileWriter(gzip, file);
   }
 
+  /** Lines wait here until a chunk is worth a write: a gzip write per line costs more than the line. */
+  private buffered: string[] = [];
+  private bufferedLength = 0;
+
   private async line(text: string): Promise<void> {
-    const data = `${text}\n`;
+    this.buffered.push(text, '\n');
+    this.bufferedLength += text.length + 1;
+    if (this.bufferedLength >= CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered.length === 0) return;
+    const data = this.buffered.join('');
+    this.buffered = [];
+    this.bufferedLength = 0;
     this.hash.update(data);
     if (!this.sink.write(data)) await once(this.sink, 'drain');
   }
@@ -117,6 +132,7 @@ export class DumpFileWriter {
 
   /** Writes the footer and waits until the file is on disk. */
   async finish(): Promise<void> {
+    await this.flush();
     const footer = { end: DUMP_FORMAT, tables: this.tables, rows: this.rows, sha256: this.hash.digest('hex') };
     this.sink.end(`${JSON.stringify(footer)}\n`);
     await once(this.file, 'close');

@@ -137,7 +137,7 @@ export class DumpService {
       tables = {}; // the load may run again after a conflict: it re-reads the file from the start
       let total = 0;
       let done = 0;
-      for await (const event of readDump(file)) {
+      for await (const event of readDump(file, 5000)) {
         switch (event.kind) {
           case 'table':
             checkColumns(event.table, writer);
@@ -154,6 +154,13 @@ export class DumpService {
             progress({ phase: 'import rows', done, total });
             break;
           case 'end':
+            // Rows skipped as duplicates would go unnoticed otherwise: every table must hold its count.
+            for (const [table, rows] of Object.entries(tables)) {
+              const stored = await writer.count(table);
+              if (stored !== rows) {
+                throw new MlflowError('DATA_LOSS', `${file}: table ${table} has ${rows} rows, ${stored} were stored`);
+              }
+            }
             break;
           default: {
             const never: never = event;

@@ -4,6 +4,7 @@
  * a logged model) and the artifact manifest; a damaged dump or a target holding data changes nothing.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -90,7 +91,7 @@ void describe('export and import dump', () => {
     }
   });
 
-  void it('refuses a target holding data, and a damaged dump leaves the target as it was', async () => {
+  void it('refuses a target holding data, and a damaged dump or one with a repeated row leaves the target as it was', async () => {
     const source = await createTestApp();
     const target = await createTestApp();
     try {
@@ -110,6 +111,28 @@ void describe('export and import dump', () => {
       await assert.rejects(
         withDumps(targetUri, target.dir, (s) => s.import(dump)),
         { code: 'DATA_LOSS', message: /checksum/ },
+      );
+      // A row repeated (with a footer that matches) is caught by the counts, not silently skipped.
+      const original = readFileSync(dump, 'utf8').replace('FAILED', 'FINISHED').split('\n').slice(0, -2);
+      const at = original.findIndex((l) => l.startsWith('{"table":"experiments"'));
+      const header = JSON.parse(original[at]!) as { rows: number };
+      const repeated = [
+        ...original.slice(0, at),
+        JSON.stringify({ ...header, rows: header.rows + 1 }),
+        original[at + 1]!,
+        ...original.slice(at + 1),
+      ];
+      const body = repeated.map((l) => `${l}\n`).join('');
+      const footer = {
+        end: 'plumb-dump',
+        tables: repeated.filter((l) => l.startsWith('{"table"')).length,
+        rows: repeated.filter((l) => l.startsWith('[')).length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      };
+      writeFileSync(dump, `${body}${JSON.stringify(footer)}\n`);
+      await assert.rejects(
+        withDumps(targetUri, target.dir, (s) => s.import(dump)),
+        { code: 'DATA_LOSS', message: /table experiments has \d+ rows, \d+ were stored/ },
       );
       const api = new Api(target);
       assert.equal((await api.get('runs/get', { run_id: world.runIds[0]! })).status, 404);

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { DEFAULT_EXPERIMENT_ID } from '../../core/entities.ts';
 import { MlflowError } from '../../core/errors.ts';
 import type {
+  DumpColumnKind,
   DumpReader,
   DumpRow,
   DumpStore,
@@ -11,7 +12,7 @@ import type {
   StoreEngine,
 } from '../maintenance-store.ts';
 import type { PlannedMigration } from '../store.ts';
-import type { SqlDialect } from './dialect.ts';
+import type { BulkColumn, SqlDialect } from './dialect.ts';
 import { columnKind, DUMP_TABLES, type DumpTableSpec, SCHEMA_TABLES } from './dump-tables.ts';
 import type { Migrator } from './migrator.ts';
 
@@ -19,7 +20,7 @@ import type { Migrator } from './migrator.ts';
 type AnyDb = Kysely<any>;
 
 const DEFAULT_PAGE = 2000;
-const MAX_ROWS_PER_INSERT = 1000;
+const MAX_ROWS_PER_INSERT = 5000;
 
 const specs = new Map(DUMP_TABLES.map((spec) => [spec.name, spec]));
 
@@ -90,20 +91,28 @@ async function contentOf(db: AnyDb): Promise<StoreContent> {
   return only && String(only.experiment_id) === DEFAULT_EXPERIMENT_ID ? 'empty' : 'data';
 }
 
+const BULK_TYPES: Record<DumpColumnKind, BulkColumn['type']> = { integer: 'bigint', number: 'double', text: 'text' };
+
+/** Appends rows through the engine's bulk path (unnest arrays, prepared single-row statements…). */
 async function insertRows(
   db: AnyDb,
-  maxBoundParameters: number,
-  table: string,
+  dialect: SqlDialect,
+  table: DumpTable,
   columns: readonly string[],
   rows: readonly DumpRow[],
 ): Promise<void> {
-  specOf(table);
-  const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(maxBoundParameters / columns.length)));
+  specOf(table.name);
+  const bulk = columns.map((name): BulkColumn => {
+    const column = table.columns.find((c) => c.name === name);
+    if (!column) throw new MlflowError('INVALID_PARAMETER_VALUE', `${table.name} has no column ${name}`);
+    return { name, type: BULK_TYPES[column.kind] };
+  });
+  const perStatement = Math.max(
+    1,
+    Math.min(MAX_ROWS_PER_INSERT, Math.floor(dialect.maxBoundParameters / columns.length)),
+  );
   for (let start = 0; start < rows.length; start += perStatement) {
-    const values = rows
-      .slice(start, start + perStatement)
-      .map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i] ?? null])));
-    await db.insertInto(table).values(values).execute();
+    await dialect.appendRows(db, table.name, bulk, rows.slice(start, start + perStatement));
   }
 }
 
@@ -154,9 +163,15 @@ export class SqlDumpStore implements DumpStore {
       }
       await trx.deleteFrom('experiments').execute(); // the pristine Default experiment, if any
       const tables = await presentTables(trx);
+      const byName = new Map(tables.map((t) => [t.name, t]));
       await work({
         tables,
-        insert: (table, columns, rows) => insertRows(trx, this.dialect.maxBoundParameters, table, columns, rows),
+        insert: async (table, columns, rows) => {
+          const target = byName.get(table);
+          if (!target) throw new MlflowError('INVALID_PARAMETER_VALUE', `'${table}' is not a table of this database`);
+          await insertRows(trx, this.dialect, target, columns, rows);
+        },
+        count: (table) => countRows(trx, specOf(table).name),
       });
       for (const table of tables) {
         const serial = specOf(table.name).serial;
