@@ -21,7 +21,7 @@ export interface MlflowSource {
   countRows(): Promise<ImportCounts>;
   /** Every experiment with its tags and datasets, by id. */
   listExperiments(): Promise<MlflowExperiment[]>;
-  /** Every run's id and experiment (-1 for none), by experiment id, start time and run id. */
+  /** Every run's id, experiment (-1 for none) and metric point count, by experiment id, start time and run id. */
   listRunKeys(): Promise<MlflowEntityKey[]>;
   /** The runs with all their rows, in the order of `runIds`; ids that do not exist are left out. */
   readRuns(runIds: readonly string[]): Promise<MlflowRun[]>;
@@ -47,6 +47,8 @@ export interface MlflowSchemaInfo {
 export interface MlflowEntityKey {
   readonly id: string;
   readonly experimentId: number;
+  /** Rows that come with it, as far as cheaply known (a run's metric points): sizes the read batches. */
+  readonly rows?: number | undefined;
 }
 
 /** Tag values are nullable in MLflow's schema. */

@@ -57,8 +57,13 @@ export interface ImportReport {
   readonly ok: boolean;
 }
 
-/** Runs and logged models read from the source per batch; each is still written in its own transaction. */
+/**
+ * Runs and logged models read from the source per batch (each is still written in its own
+ * transaction): at most this many entities, and no more metric points than fit comfortably in
+ * memory — unless a single run has more, which is then read alone.
+ */
 const BATCH = 100;
+const BATCH_ROWS = 200_000;
 
 /**
  * `plumb import mlflow`: reads an MLflow database (and its artifact tree) and writes it into
@@ -232,9 +237,17 @@ export class MlflowImportService {
     work: (ids: string[]) => Promise<number>,
   ): Promise<number> {
     let written = 0;
-    for (let i = 0; i < keys.length; i += BATCH) {
-      written += await work(keys.slice(i, i + BATCH).map((k) => k.id));
-      this.progress(phase, Math.min(i + BATCH, keys.length), keys.length);
+    let start = 0;
+    while (start < keys.length) {
+      let end = start + 1;
+      let rows = keys[start]?.rows ?? 0;
+      while (end < keys.length && end - start < BATCH && rows + (keys[end]?.rows ?? 0) <= BATCH_ROWS) {
+        rows += keys[end]?.rows ?? 0;
+        end++;
+      }
+      written += await work(keys.slice(start, end).map((k) => k.id));
+      this.progress(phase, end, keys.length);
+      start = end;
     }
     return written;
   }

@@ -98,15 +98,26 @@ export class SqlMlflowSource implements MlflowSource {
   }
 
   async listRunKeys(): Promise<MlflowEntityKey[]> {
+    // Metric points per run (MLflow indexes metrics by run_uuid), so the importer can size its batches.
+    const points = this.db
+      .selectFrom('metrics')
+      .select(['run_uuid', (eb) => eb.fn.countAll().as('n')])
+      .groupBy('run_uuid')
+      .as('m');
     const rows = (await this.db
       .selectFrom('runs')
-      .select(['run_uuid', 'experiment_id'])
-      .orderBy('experiment_id')
-      .orderBy('start_time')
-      .orderBy('run_uuid')
+      .leftJoin(points, 'm.run_uuid', 'runs.run_uuid')
+      .select(['runs.run_uuid', 'runs.experiment_id', 'm.n'])
+      .orderBy('runs.experiment_id')
+      .orderBy('runs.start_time')
+      .orderBy('runs.run_uuid')
       .execute()) as Row[];
     // A run without an experiment (the column is nullable) gets -1: no experiment has it, so it is an orphan.
-    return rows.map((r) => ({ id: str(r.run_uuid), experimentId: numOrNull(r.experiment_id) ?? -1 }));
+    return rows.map((r) => ({
+      id: str(r.run_uuid),
+      experimentId: numOrNull(r.experiment_id) ?? -1,
+      rows: num(r.n ?? 0),
+    }));
   }
 
   async readRuns(runIds: readonly string[]): Promise<MlflowRun[]> {
