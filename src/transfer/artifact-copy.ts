@@ -76,7 +76,7 @@ export async function copyArtifacts(
   for await (const file of walkFiles(deps.source)) {
     files++;
     bytes += file.size ?? 0;
-    if (await isPresent(deps, file)) present++;
+    if (await isPresent(deps, file, options.dryRun)) present++;
     else {
       if (!options.dryRun) await copyOne(deps, file.path);
       copied++;
@@ -91,7 +91,7 @@ export async function copyArtifacts(
  * has that size. An object of the right size with no manifest entry (the destination is the MLflow
  * directory itself, or a copy made by hand) is recorded once its content is found equal.
  */
-async function isPresent(deps: ArtifactCopyDeps, file: FileInfo): Promise<boolean> {
+async function isPresent(deps: ArtifactCopyDeps, file: FileInfo, dryRun: boolean): Promise<boolean> {
   const stored = await deps.destination.stat(file.path);
   if (!stored || stored.size !== file.size) return false;
   const entry = await deps.manifest.get(file.path);
@@ -99,7 +99,7 @@ async function isPresent(deps: ArtifactCopyDeps, file: FileInfo): Promise<boolea
   const sourceSha = await sha256Of((await deps.source.get(file.path)).body);
   const { body, info } = await deps.destination.get(file.path);
   if ((await sha256Of(body)) !== sourceSha) return false;
-  await record(deps, file.path, info.size, sourceSha, info.etag);
+  if (!dryRun) await record(deps, file.path, info.size, sourceSha, info.etag);
   return true;
 }
 

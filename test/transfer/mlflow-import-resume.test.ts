@@ -4,13 +4,22 @@
  * that run). A dry run writes nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ImportedRun, ImportStore, ImportWrites } from '../../src/store/import-store.ts';
 import { createTestApp } from '../helpers/test-server.ts';
-import { copyFixtureDb, partialSource, runImport, scopeOf, withPlumbStore } from './mlflow-fixture.ts';
+import {
+  copyFixtureDb,
+  expected,
+  FIXTURE_ARTIFACTS,
+  partialSource,
+  runImport,
+  scopeOf,
+  withPlumbStore,
+} from './mlflow-fixture.ts';
 
 const outcome = (report: { entities: readonly { kind: string; imported: number; present: number }[] }) =>
   Object.fromEntries(report.entities.map((e) => [e.kind, [e.imported, e.present]]));
@@ -84,6 +93,23 @@ void describe('plumb import mlflow: interrupted imports resume', () => {
       }),
     );
     assert.equal(runsInDefault.items.length, 2, "its own run and MLflow's ad-hoc run");
+  });
+
+  void it("records artifacts already in place (Plumb's store is MLflow's own directory) without copying them", async () => {
+    const target = `sqlite:///${join(dir, 'in-place.db')}`;
+    const tree = join(dir, 'in-place-artifacts');
+    cpSync(FIXTURE_ARTIFACTS, tree, { recursive: true });
+    execFileSync('chmod', ['-R', 'u+w', tree]);
+    const options = { from: source, target, artifactsFrom: tree, artifactsDestination: tree };
+    const dry = await runImport({ ...options, dryRun: true });
+    assert.deepEqual(outcome(dry)['artifact files'], [0, expected.details.artifact_files]);
+    const afterDryRun = await withPlumbStore(target, (store) => store.artifactManifest.listUnder('' as never));
+    assert.equal(afterDryRun.length, 0, 'a dry run records nothing');
+    const report = await runImport(options);
+    assert.equal(report.ok, true, JSON.stringify(report.verification));
+    assert.deepEqual(outcome(report)['artifact files'], [0, expected.details.artifact_files]);
+    const recorded = await withPlumbStore(target, (store) => store.artifactManifest.listUnder('' as never));
+    assert.equal(recorded.length, expected.details.artifact_files);
   });
 
   void it('an import that saw part of the source is completed by the next one', async () => {
