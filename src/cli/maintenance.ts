@@ -50,9 +50,17 @@ export function loadMaintenanceConfig(options: MaintenanceOptions): Config | und
 
 /** Prints an error the way the command's output mode asks for, and sets exit code 1. */
 export function reportFailure(options: MaintenanceOptions, error: unknown): void {
-  if (!isMlflowError(error)) throw error;
-  if (options.json) console.log(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));
-  console.error(`error: ${error.message}`);
+  // A file-system refusal (EACCES, ENOENT, ENOSPC…) is an operator's matter, told in one line.
+  const errno = (error as NodeJS.ErrnoException | null)?.code;
+  const code = isMlflowError(error)
+    ? error.code
+    : typeof errno === 'string' && errno.startsWith('E')
+      ? errno
+      : undefined;
+  if (code === undefined) throw error;
+  const message = (error as Error).message;
+  if (options.json) console.log(JSON.stringify({ error: { code, message } }, null, 2));
+  console.error(`error: ${message}`);
   process.exitCode = 1;
 }
 

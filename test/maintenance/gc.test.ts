@@ -235,7 +235,7 @@ void describe('gc', () => {
       }
     });
 
-    void it('removes the run artifacts and snapshot objects from the bucket', async () => {
+    void it('removes the run artifacts and snapshot objects from the bucket, so reconcile finds only the kept run', async () => {
       const api = new Api(test);
       const { experimentIds, runIds } = await seedRuns(api, 2, 1);
       const [gone, kept] = await withArtifacts(api, experimentIds[0]!, runIds);
@@ -256,6 +256,13 @@ void describe('gc', () => {
       assert.deepEqual(report.runs[0]?.artifactPaths, [gone]);
       assert.deepEqual(await listed(gone!), []);
       assert.deepEqual(await listed(kept!), [`${kept}/artifacts`, `${kept}/plumb-snapshot`]);
+      // Reconcile walks the bucket the same way: the kept run's snapshot, nothing of the purged one.
+      const reconciled = await new ReconcileService({
+        tracking: test.app.store.tracking,
+        recovery: test.app.store.maintenance.recovery,
+        artifacts,
+      }).reconcile();
+      assert.deepEqual([reconciled.snapshots, reconciled.upToDate, reconciled.runs], [1, 1, []]);
     });
   });
 });
