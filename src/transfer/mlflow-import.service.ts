@@ -87,6 +87,11 @@ export class MlflowImportService {
         `${source.description} is not an MLflow tracking database (no experiments or runs table)`,
       );
     }
+    if (schema.tables.includes('schema_migrations') && schema.alembicRevision === null) {
+      throw MlflowError.invalidParameter(
+        `${source.description} is a Plumb database, not an MLflow one: move it with plumb export and plumb import dump`,
+      );
+    }
     const warnings = schema.unsupportedRows.map(
       (t) => `table ${t.table} holds ${t.rows} rows of an MLflow feature Plumb does not have; they are not imported`,
     );

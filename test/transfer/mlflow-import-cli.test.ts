@@ -88,6 +88,22 @@ void describe('plumb import mlflow (command)', () => {
     );
   });
 
+  void it('names a Plumb database given as the source, and an unreachable one, in one line with exit code 1', async () => {
+    const plumbDb = `sqlite:///${join(dir, 'a-plumb.db')}`;
+    await (await createTestApp({ env: { MLFLOW_BACKEND_STORE_URI: plumbDb } })).close();
+    const target = ['--backend-store-uri', `sqlite:///${join(dir, 'never.db')}`];
+    const fromPlumb = await runPlumb(['import', 'mlflow', '--from', plumbDb, ...target], { cwd: dir });
+    assert.equal(fromPlumb.code, 1);
+    assert.match(fromPlumb.stderr, /^error: .* is a Plumb database, not an MLflow one: move it with plumb export/m);
+    const unreachable = await runPlumb(
+      ['import', 'mlflow', '--from', 'postgresql://postgres@127.0.0.1:1/mlflow', ...target],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /^error: .*ECONNREFUSED/m);
+    assert.doesNotMatch(unreachable.stderr, /\n\s+at /, 'a stack trace was printed');
+  });
+
   void it('refuses a source with several workspaces (Plumb has none, names could clash)', async () => {
     const copy = copyFixtureDb(mkdtempSync(join(dir, 'ws-')));
     const db = new BetterSqlite3(copy.path);

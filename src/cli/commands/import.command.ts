@@ -127,10 +127,11 @@ async function importMlflow(options: MlflowImportOptions): Promise<number> {
     return report.ok ? 0 : 1;
   } catch (error) {
     progress?.end();
-    if (!isMlflowError(error)) throw error;
-    if (options.json)
-      console.log(JSON.stringify({ ok: false, error: { code: error.code, message: error.message } }, null, 2));
-    console.error(`error: ${error.message}`);
+    // A driver's error (an unreachable database, a schema that is not MLflow's) is reported the same way.
+    const code = isMlflowError(error) ? error.code : 'INTERNAL_ERROR';
+    const message = error instanceof Error ? error.message : String(error);
+    if (options.json) console.log(JSON.stringify({ ok: false, error: { code, message } }, null, 2));
+    console.error(`error: ${message}`);
     return 1;
   } finally {
     await source?.close();
