@@ -8,6 +8,11 @@ import type { NewRegistryEvent } from './registry-store.ts';
  * only. Every `write` is one transaction, so an imported entity is either whole or absent.
  */
 export interface ImportStore extends ImportReads {
+  /**
+   * How many `write` transactions may usefully run at once: 1 where the database has one writer
+   * (SQLite), a few where independent transactions proceed side by side (PostgreSQL, MySQL).
+   */
+  readonly parallelWrites: number;
   /** Runs `work` in one transaction, committed together or not at all (the error is rethrown). */
   write<T>(work: (tx: ImportWrites) => Promise<T>): Promise<T>;
   /**

@@ -194,19 +194,18 @@ export class MlflowImportService {
     });
     const deletedAt = new Map(plan.experiments.map(({ experiment: e }) => [e.experimentId, experimentDeletedAt(e)]));
     const runs = await this.inBatches('runs', plan.runs.missing, async (ids) => {
-      let n = 0;
-      for (const run of await this.deps.source.readRuns(ids)) {
+      const written = await inParallel(await this.deps.source.readRuns(ids), this.deps.target.parallelWrites, (run) => {
         const row = toRun(run, deletedAt.get(run.experimentId) ?? null);
         if (this.deps.servesArtifactUri && row.artifactUri && !this.deps.servesArtifactUri(row.artifactUri)) {
           this.unserved.push(row.artifactUri);
         }
-        n += await this.entity(`run ${row.runId}`, async (tx) => {
+        return this.entity(`run ${row.runId}`, async (tx) => {
           if ((await tx.findRuns([row.runId])).size > 0) return 0;
           await tx.insertRun(row);
           return 1;
         });
-      }
-      return n;
+      });
+      return written.reduce((a: number, b) => a + b, 0);
     });
     const models = plan.registeredModels.filter((m) => !m.present);
     let registered = 0;
@@ -300,4 +299,27 @@ function orphanWarnings(plan: ImportPlan): string[] {
     }
   }
   return warnings;
+}
+
+/**
+ * `work` over every item with at most `limit` running at once; results in item order. The first
+ * failure is thrown once the items already started have finished (their transactions stand).
+ */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
+  return results;
 }

@@ -260,6 +260,9 @@ function experimentRow(e: ImportedExperiment) {
 }
 
 export class SqlImportStore extends SqlImportOperations implements ImportStore {
+  /** SQLite serialises writers anyway; on PostgreSQL and MySQL a few runs commit side by side (pool ≥ 4). */
+  readonly parallelWrites = this.dialect.name === 'sqlite' ? 1 : 4;
+
   async write<T>(work: (tx: ImportWrites) => Promise<T>): Promise<T> {
     try {
       return await this.dialect.transaction(this.db, (trx) => work(new SqlImportOperations(trx, this.dialect)));
