@@ -8,32 +8,12 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
+import { IMPORTED_TABLES } from '../../src/store/mlflow/mlflow-schema.ts';
 import { openMysql } from '../../src/store/mysql/mysql-dialect.ts';
 import { openPostgres } from '../../src/store/postgres/postgres-dialect.ts';
 
-const TABLES = [
-  'alembic_version',
-  'workspaces',
-  'experiments',
-  'experiment_tags',
-  'runs',
-  'params',
-  'tags',
-  'metrics',
-  'latest_metrics',
-  'datasets',
-  'inputs',
-  'input_tags',
-  'logged_models',
-  'logged_model_params',
-  'logged_model_tags',
-  'logged_model_metrics',
-  'registered_models',
-  'registered_model_tags',
-  'model_versions',
-  'model_version_tags',
-  'registered_model_aliases',
-];
+// The importer's tables, plus the two it only checks (schema revision, workspaces).
+const TABLES = ['alembic_version', 'workspaces', ...IMPORTED_TABLES];
 
 /** The comma-separated items of a CREATE TABLE body, split at top-level commas only. */
 function topLevelItems(body: string): string[] {
