@@ -34,7 +34,14 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
   if (deps.webhooks) registerWebhookRoutes(router, deps.webhooks);
-  if (deps.nodes) registerNodeRoutes(router, deps.nodes);
+  if (deps.nodes) {
+    const nodes = deps.nodes;
+    registerNodeRoutes(router, nodes);
+    app.addHook('onRequest', (request, _reply, done) => {
+      nodes.noteClient(request.headers['user-agent']);
+      done();
+    });
+  }
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
   return app;
 }

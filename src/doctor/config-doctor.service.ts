@@ -1,5 +1,6 @@
 import type { DiagnosticsStore } from '../store/diagnostics-store.ts';
 import type { NodeRegistryStore, ServerNode } from '../store/node-registry-store.ts';
+import { type AllowedClients, clientFindings } from './client-versions.ts';
 import { type ConfigBaseline, describeDifference, makeConfigBaseline, settingDifferences } from './config-baseline.ts';
 import { DEFAULT_LIST_CAP, duration, type Finding, guarded, instant, plural, where } from './finding.ts';
 import { referenceNode } from './node-registry.service.ts';
@@ -23,7 +24,13 @@ export interface ConfigCheckOptions {
   /** Compare this invocation's configuration with a baseline kept in CI. */
   readonly baseline?: { readonly file: string; readonly content: ConfigBaseline } | undefined;
   readonly listCap?: number;
+  /** Client versions (from User-Agent) reported if seen within this window; default 7 days. */
+  readonly clientsWithinMs?: number;
+  /** Versions outside these ranges are errors; clients not named are only listed. */
+  readonly allowedClients?: AllowedClients | undefined;
 }
+
+export const DEFAULT_CLIENTS_WITHIN_MS = 7 * 86_400_000;
 
 const nodeLabel = (node: ServerNode) => `${node.nodeId} (${node.host}:${node.port})`;
 
@@ -31,8 +38,8 @@ const nodeLabel = (node: ServerNode) => `${node.nodeId} (${node.host}:${node.por
  * `plumb doctor config`: the live nodes of the node registry with their versions and config
  * fingerprints, the settings in which any node differs from the reference configuration (field
  * by field; the summaries hold no secrets), whether this invocation's own configuration matches
- * the servers', and — with a baseline file — whether it drifted from what CI expects.
- * Client versions (User-Agent) are not covered: the servers do not record them.
+ * the servers', the client releases seen recently (from User-Agent) against an optional allowed
+ * range, and — with a baseline file — whether it drifted from what CI expects.
  */
 export class ConfigDoctorService {
   constructor(private readonly deps: ConfigDoctorDeps) {}
@@ -46,13 +53,13 @@ export class ConfigDoctorService {
         'config',
         'read the node registry',
         'Check that the database is reachable (`plumb doctor db`) and at this release’s schema (`plumb db upgrade`).',
-        () => this.nodeFindings(cap),
+        () => this.nodeFindings(cap, options),
       )),
     );
     return findings;
   }
 
-  private async nodeFindings(cap: number): Promise<Finding[]> {
+  private async nodeFindings(cap: number, options: ConfigCheckOptions): Promise<Finding[]> {
     const identity = await this.deps.diagnostics.identify();
     if (identity.kind !== 'plumb') {
       return [
@@ -65,6 +72,16 @@ export class ConfigDoctorService {
         },
       ];
     }
+    const withinMs = options.clientsWithinMs ?? DEFAULT_CLIENTS_WITHIN_MS;
+    const clients = clientFindings(await this.deps.nodes.listClients(withinMs), {
+      withinMs,
+      allowed: options.allowedClients,
+      cap,
+    });
+    return [...(await this.liveNodeFindings(cap)), ...clients];
+  }
+
+  private async liveNodeFindings(cap: number): Promise<Finding[]> {
     const nodes = await this.deps.nodes.listLive(this.deps.liveWithinMs);
     if (nodes.length === 0) {
       return [

@@ -1,6 +1,7 @@
 import { MlflowError } from '../core/errors.ts';
 import type { NodeRegistration, NodeRegistryStore, ServerNode } from '../store/node-registry-store.ts';
 import type { ConnectionPoolUse } from '../store/store.ts';
+import { ClientSightings } from './client-sightings.ts';
 
 /** A live node as the API shows it: `drift` when its configuration differs from the reference. */
 export interface NodeView extends ServerNode {
@@ -19,15 +20,20 @@ interface WarnLogger {
 /** A node is live while its last heartbeat is younger than this many intervals (one missed beat is tolerated). */
 export const LIVE_INTERVALS = 3;
 
+/** Client versions not seen for this long are dropped from the database. */
+export const FORGET_CLIENTS_AFTER_MS = 30 * 24 * 3_600_000;
+
 /**
  * Keeps this process's row in the node registry (DESIGN invariant 7): registers at start,
  * heartbeats on a timer that never keeps the process alive, and removes the row on a clean stop.
  * With `strictConfig`, a node whose fingerprint disagrees with the live ones refuses to start.
+ * Each heartbeat also stores the client versions counted since the previous one.
  */
 export class NodeRegistryService {
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
   private readonly liveWindowMs: number;
+  private readonly clients = new ClientSightings();
 
   constructor(
     private readonly deps: {
@@ -66,6 +72,23 @@ export class NodeRegistryService {
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'node heartbeat failed');
     }
+    await this.reportClients();
+  }
+
+  /** Counts one request towards its client's release (from its User-Agent). */
+  noteClient(userAgent: string | undefined): void {
+    this.clients.note(userAgent);
+  }
+
+  private async reportClients(): Promise<void> {
+    const sightings = this.clients.drain();
+    if (sightings.length === 0) return;
+    try {
+      await this.deps.store.recordClients(sightings, FORGET_CLIENTS_AFTER_MS);
+    } catch (error) {
+      this.clients.restore(sightings); // counted again at the next beat
+      this.deps.logger.warn({ err: error }, 'could not record client versions');
+    }
   }
 
   /** Live nodes, oldest first, each flagged when its fingerprint differs from the reference one. */
@@ -84,6 +107,7 @@ export class NodeRegistryService {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.beating;
+    await this.reportClients();
     await this.deps.store.remove(this.nodeId);
   }
 }

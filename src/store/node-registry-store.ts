@@ -19,6 +19,25 @@ export interface NodeRegistryStore {
   listLive(withinMs: number): Promise<ServerNode[]>;
   /** Deletes the node's row (clean shutdown). Returns false when there was none. */
   remove(nodeId: string): Promise<boolean>;
+  /**
+   * Adds request counts to the client versions seen (last_seen = the database's now) and drops
+   * versions not seen for `forgetAfterMs`, so a table fed by User-Agents cannot grow without bound.
+   */
+  recordClients(sightings: readonly ClientSighting[], forgetAfterMs: number): Promise<void>;
+  /** Client versions seen within `withinMs` by the database's clock, by client then version. */
+  listClients(withinMs: number): Promise<ClientVersionSeen[]>;
+}
+
+/** Requests from one client release counted by one server since its last report. */
+export interface ClientSighting {
+  readonly client: string;
+  readonly version: string;
+  readonly requests: number;
+}
+
+export interface ClientVersionSeen extends ClientSighting {
+  readonly firstSeen: number;
+  readonly lastSeen: number;
 }
 
 /**

@@ -104,5 +104,40 @@ export function nodeRegistryContract(name: string, openStore: () => Promise<Meta
         assert.equal(live.length, 1);
       }
     });
+
+    test('client sightings add up per client version, from any number of reports at once', async () => {
+      const client = `test-client-${Math.random().toString(36).slice(2)}`;
+      await Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          store.recordClients(
+            [
+              { client, version: '1.0.0', requests: n },
+              { client, version: '2.0.0', requests: 10 },
+            ],
+            86_400_000,
+          ),
+        ),
+      );
+      const mine = (await store.listClients(60_000)).filter((c) => c.client === client);
+      assert.deepEqual(
+        mine.map((c) => [c.version, c.requests]),
+        [
+          ['1.0.0', 10],
+          ['2.0.0', 40],
+        ],
+      );
+      for (const c of mine) assert.ok(c.firstSeen <= c.lastSeen && Math.abs(c.lastSeen - Date.now()) < 60_000);
+    });
+
+    test('client versions outside the window are not listed, and are forgotten after the retention', async () => {
+      const client = `old-client-${Math.random().toString(36).slice(2)}`;
+      await store.recordClients([{ client, version: '0.9.0', requests: 1 }], 86_400_000);
+      await sleep(300);
+      assert.ok(!(await store.listClients(100)).some((c) => c.client === client));
+      assert.ok((await store.listClients(60_000)).some((c) => c.client === client));
+      // A report with a retention shorter than the row's age drops it.
+      await store.recordClients([], 100);
+      assert.ok(!(await store.listClients(60_000)).some((c) => c.client === client));
+    });
   });
 }

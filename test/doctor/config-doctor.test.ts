@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAllowedClients } from '../../src/doctor/client-versions.ts';
 import { parseConfigBaseline } from '../../src/doctor/config-baseline.ts';
+import type { Finding } from '../../src/doctor/finding.ts';
 import { createTestApp, type TestApp } from '../helpers/test-server.ts';
 import { errorsOf, findingOf, ids, withDoctor } from './doctor-fixtures.ts';
 
@@ -38,7 +41,7 @@ void describe('plumb doctor config', () => {
   it('lists the live nodes and names the setting in which a replica differs', async () => {
     const [first, odd] = apps.map((a) => a.app.nodes.nodeId);
     const findings = await withDoctor(dir, (doctor) => doctor.config.run(), target('artifacts'));
-    assert.deepEqual(ids(findings), ['config.drift', 'config.nodes']);
+    assert.deepEqual(ids(findings), ['config.drift', 'config.no-clients', 'config.nodes']);
     assert.equal(findingOf(findings, 'config.nodes').where?.count, 2);
     const drift = findingOf(findings, 'config.drift');
     assert.equal(drift.severity, 'error');
@@ -51,6 +54,37 @@ void describe('plumb doctor config', () => {
       `${odd} (127.0.0.1:0): artifactsDestination.path: ${JSON.stringify(join(dir, 'artifacts'))} → ${JSON.stringify(join(dir, 'artifacts-odd'))}`,
     ]);
     assert.doesNotMatch(JSON.stringify(findings), /password/i);
+  });
+
+  it('lists the client versions the servers saw and flags those outside the allowed range', async () => {
+    const [app] = apps;
+    for (const userAgent of ['mlflow-python-client/2.9.2', 'mlflow-python-client/3.11.2.dev0', 'curl/8.5.0']) {
+      const response = await app!.app.http.inject({ url: '/health', headers: { 'user-agent': userAgent } });
+      assert.equal(response.statusCode, 200);
+    }
+    const allowedClients = parseAllowedClients('mlflow-python-client >=3.0 <4');
+    // Servers store their counts at each heartbeat (500 ms here).
+    let findings: Finding[] = [];
+    for (let attempt = 0; attempt < 40; attempt++) {
+      findings = await withDoctor(dir, (doctor) => doctor.config.run({ allowedClients }), target('artifacts'));
+      if (ids(findings).includes('config.clients')) break;
+      await sleep(250);
+    }
+    const listed = findingOf(findings, 'config.clients').where?.items ?? [];
+    for (const client of ['curl 8.5.0', 'mlflow-python-client 2.9.2', 'mlflow-python-client 3.11.2.dev0']) {
+      assert.ok(
+        listed.some((item) => item.startsWith(`${client}: 1 request`)),
+        `${client} in ${listed.join(' | ')}`,
+      );
+    }
+    const outside = findingOf(findings, 'config.client-out-of-range');
+    assert.equal(outside.severity, 'error');
+    assert.equal(outside.where?.count, 1);
+    assert.match(
+      outside.where?.items[0] ?? '',
+      /^mlflow-python-client 2\.9\.2: 1 request, .* \(allowed >=3\.0\.0 <4\.0\.0-0\)$/,
+    );
+    assert.match(outside.repair, /pip install -U mlflow/);
   });
 
   it("warns when doctor's own configuration differs from the servers'", async () => {

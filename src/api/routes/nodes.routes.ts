@@ -4,6 +4,7 @@ import type { Router } from '../http-server.ts';
 export interface NodeRouteService {
   list(): Promise<NodeView[]>;
   self(): SelfView;
+  noteClient(userAgent: string | undefined): void;
 }
 
 /**

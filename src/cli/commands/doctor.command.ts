@@ -4,6 +4,7 @@ import { type DoctorServices, openDoctor } from '../../app.ts';
 import { redactUri } from '../../config/config.ts';
 import { isMlflowError } from '../../core/errors.ts';
 import { parseConfigBaseline } from '../../doctor/config-baseline.ts';
+import { parseAllowedClients } from '../../doctor/client-versions.ts';
 import { checkFailed, DOCTOR_GROUPS, type DoctorGroup, type RepairOutcome } from '../../doctor/finding.ts';
 import {
   confirm,
@@ -30,6 +31,8 @@ interface DoctorOptions {
   limit: string;
   baseline?: string;
   writeBaseline?: string;
+  allowedClients?: string;
+  clientsSince: string;
 }
 
 function usage(message: string): void {
@@ -61,6 +64,11 @@ export function register(program: Command): void {
     .option('--limit <n>', 'items listed per finding', '20')
     .option('--baseline <file>', 'compare the effective configuration with this baseline; drift is an error')
     .option('--write-baseline <file>', 'write the effective configuration as a baseline file and exit')
+    .option(
+      '--allowed-clients <ranges>',
+      "client versions allowed, e.g. 'mlflow-python-client >=2.20 <4; mlflow-java-client >=2.16'; others are errors",
+    )
+    .option('--clients-since <duration>', 'list the client versions seen within this window', '7d')
     .addHelpText(
       'after',
       '\nExit status: 0 when no error-severity finding is left, 1 when one is, 2 on a usage error.\nDurations: 90s, 15m, 24h, 7d.',
@@ -76,6 +84,16 @@ export function register(program: Command): void {
       if (stuckAfterMs === undefined) return usage(`--stuck-after '${options.stuckAfter}' is not a duration like 24h`);
       if (staleAfterMs === undefined) return usage(`--stale-after '${options.staleAfter}' is not a duration like 24h`);
       if (sample === undefined || listCap === undefined) return usage('--sample and --limit take a positive integer');
+      const clientsWithinMs = parseDuration(options.clientsSince);
+      if (clientsWithinMs === undefined) {
+        return usage(`--clients-since '${options.clientsSince}' is not a duration like 7d`);
+      }
+      let allowedClients;
+      try {
+        allowedClients = options.allowedClients ? parseAllowedClients(options.allowedClients) : undefined;
+      } catch (error) {
+        return usage(`--allowed-clients: ${error instanceof Error ? error.message : String(error)}`);
+      }
       let baseline;
       if (options.baseline) {
         try {
@@ -119,7 +137,12 @@ export function register(program: Command): void {
         for (const g of groups) {
           switch (g) {
             case 'config':
-              findings.push(...(await doctor.config.run({ baseline, listCap })).map((f) => ({ ...f, group: g })));
+              findings.push(
+                ...(await doctor.config.run({ baseline, listCap, clientsWithinMs, allowedClients })).map((f) => ({
+                  ...f,
+                  group: g,
+                })),
+              );
               break;
             case 'db': {
               targets.db = redactUri(config.store.uri);

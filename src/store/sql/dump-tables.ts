@@ -47,10 +47,11 @@ export const DUMP_TABLES: readonly DumpTableSpec[] = [
 ];
 
 /**
- * Tables that are not data: the schema history travels in a dump's header, and live nodes
- * re-register themselves (a restored heartbeat would only describe a process that is gone).
+ * Tables that are not data: the schema history travels in a dump's header, live nodes
+ * re-register themselves (a restored heartbeat would only describe a process that is gone), and
+ * client sightings describe the traffic of the database they were counted on.
  */
-export const SCHEMA_TABLES: readonly string[] = ['schema_migrations', 'server_nodes'];
+export const SCHEMA_TABLES: readonly string[] = ['schema_migrations', 'server_nodes', 'client_versions'];
 
 /** The kind of a column from the type the engine reports (SQLite: as declared; PostgreSQL: int8, float8…). */
 export function columnKind(dataType: string): DumpColumnKind {

@@ -1,9 +1,16 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Admission, NodeRegistration, NodeRegistryStore, ServerNode } from '../node-registry-store.ts';
+import type {
+  Admission,
+  ClientSighting,
+  ClientVersionSeen,
+  NodeRegistration,
+  NodeRegistryStore,
+  ServerNode,
+} from '../node-registry-store.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 
-/** Row type of migration 0006, kept here so the shared schema file stays small. */
+/** Row types of migrations 0006 and 0007, kept here so the shared schema file stays small. */
 export type NodeTables = {
   server_nodes: {
     node_id: string;
@@ -15,6 +22,13 @@ export type NodeTables = {
     heartbeat_at: number;
     config_fingerprint: string;
     config_summary: string;
+  };
+  client_versions: {
+    client: string;
+    version: string;
+    first_seen: number;
+    last_seen: number;
+    requests: number;
   };
 };
 
@@ -117,5 +131,46 @@ export class SqlNodeRegistryStore implements NodeRegistryStore {
       db.deleteFrom('server_nodes').where('node_id', '=', nodeId).executeTakeFirst(),
     );
     return result.numDeletedRows > 0n;
+  }
+
+  async recordClients(sightings: readonly ClientSighting[], forgetAfterMs: number): Promise<void> {
+    const now = this.dialect.currentTimeMillis();
+    await this.write(async (db) => {
+      for (const { client, version, requests } of sightings) {
+        // Insert-if-absent then add: two servers reporting the same version at once both count.
+        await this.dialect
+          .insertIgnoringDuplicates(
+            db.insertInto('client_versions').values({ client, version, first_seen: now, last_seen: now, requests: 0 }),
+          )
+          .execute();
+        await db
+          .updateTable('client_versions')
+          .set((eb) => ({ last_seen: now, requests: eb('requests', '+', requests) }))
+          .where('client', '=', client)
+          .where('version', '=', version)
+          .execute();
+      }
+      await db
+        .deleteFrom('client_versions')
+        .where((eb) => eb('last_seen', '<', eb(now, '-', Math.floor(forgetAfterMs))))
+        .execute();
+    });
+  }
+
+  async listClients(withinMs: number): Promise<ClientVersionSeen[]> {
+    const rows = await this.db
+      .selectFrom('client_versions')
+      .selectAll()
+      .where((eb) => eb('last_seen', '>=', eb(this.dialect.currentTimeMillis(), '-', Math.floor(withinMs))))
+      .orderBy('client')
+      .orderBy('version')
+      .execute();
+    return rows.map((row) => ({
+      client: row.client,
+      version: row.version,
+      requests: Number(row.requests),
+      firstSeen: Number(row.first_seen),
+      lastSeen: Number(row.last_seen),
+    }));
   }
 }

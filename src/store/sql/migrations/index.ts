@@ -5,6 +5,7 @@ import { registrySchema } from './0003-registry.ts';
 import { loggedModelsSchema } from './0004-logged-models.ts';
 import { webhooksSchema } from './0005-webhooks.ts';
 import { serverNodesSchema } from './0006-server-nodes.ts';
+import { clientVersionsSchema } from './0007-client-versions.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   loggedModelsSchema,
   webhooksSchema,
   serverNodesSchema,
+  clientVersionsSchema,
 ];
