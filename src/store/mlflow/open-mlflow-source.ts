@@ -31,7 +31,7 @@ export function openMlflowSource(location: MlflowDatabaseLocation): MlflowSource
       return new SqlMlflowSource(db, location.description);
     }
     case 'mysql': {
-      const { db } = openMysql({ uri: location.uri, connectionLimit: 2 });
+      const { db } = openMysql({ uri: location.uri, connectionLimit: 2, readOnly: true });
       return new SqlMlflowSource(db, location.description);
     }
     default: {

@@ -57,7 +57,9 @@ export async function loadLoggedModels(db: Kysely<Database>, rows: readonly Logg
       .selectFrom('logged_model_metrics')
       .selectAll()
       .where('model_id', 'in', ids)
-      .orderBy(['metric_name', 'metric_step', 'metric_timestamp_ms'])
+      .orderBy('metric_name')
+      .orderBy('metric_step')
+      .orderBy('metric_timestamp_ms')
       .execute(),
   ]);
   return rows.map((row) => ({
