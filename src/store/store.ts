@@ -161,6 +161,18 @@ export interface TrackingReads extends LoggedModelReads {
     key: string,
     page: { offset: number; limit?: number | undefined },
   ): Promise<{ items: readonly Metric[]; hasMore: boolean }>;
+  /**
+   * Every point of a history, ordered like getMetricHistory, read in keyset pages of `pageSize`
+   * points: memory stays bounded by a page however long the history is.
+   */
+  streamMetricHistory(runId: string, key: string, pageSize?: number): AsyncIterable<Metric>;
+  /**
+   * A chart's view of a history within [startStep, endStep] (either may be absent): every point
+   * when it holds at most maxPoints; otherwise, per step bucket (bucketWidth steps, aligned at
+   * multiples of it), the points holding the bucket's least and greatest value and its latest
+   * NaN, plus the range's first and last points. Never more than maxPoints, in step order.
+   */
+  getMetricHistoryDownsampled(runId: string, key: string, request: DownsampleRequest): Promise<DownsampledHistory>;
   /** Distinct steps at which the runs logged `key` within [startStep, endStep], ascending. */
   getMetricSteps(runId: string, key: string, startStep?: number, endStep?: number): Promise<number[]>;
   /** Every point of `key` at the given steps, ordered by step, then timestamp. */
@@ -168,6 +180,19 @@ export interface TrackingReads extends LoggedModelReads {
   searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]>;
   getParams(runId: string, keys: readonly string[]): Promise<Map<string, string>>;
   getRunTag(runId: string, key: string): Promise<string | undefined>;
+}
+
+export interface DownsampleRequest {
+  readonly startStep?: number | undefined;
+  readonly endStep?: number | undefined;
+  /** At least 10. */
+  readonly maxPoints: number;
+}
+
+export interface DownsampledHistory {
+  readonly items: readonly Metric[];
+  /** Steps per bucket; absent when every point of the range is returned. */
+  readonly bucketWidth?: number | undefined;
 }
 
 export interface NewExperiment {

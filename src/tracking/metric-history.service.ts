@@ -2,7 +2,7 @@ import type { DatasetSummary, Metric, MetricWithRunId, Page } from '../core/enti
 import { MlflowError } from '../core/errors.ts';
 import { decodePageToken, encodePageToken } from '../core/page-token.ts';
 import { LIMITS } from '../core/validation.ts';
-import type { TrackingStore } from '../store/store.ts';
+import type { DownsampledHistory, TrackingStore } from '../store/store.ts';
 import { runNotFound } from './run.service.ts';
 
 export interface IntervalQuery {
@@ -12,6 +12,17 @@ export interface IntervalQuery {
   readonly endStep?: number | undefined;
   readonly maxResults?: number | undefined;
 }
+
+export interface DownsampleQuery {
+  readonly runId: string;
+  readonly metricKey: string;
+  readonly startStep?: number | undefined;
+  readonly endStep?: number | undefined;
+  readonly maxPoints?: number | undefined;
+}
+
+/** Budget bounds of a downsampled read: below 10 the first/last points crowd out the buckets. */
+export const DOWNSAMPLE_POINTS = { min: 10, max: 25_000, default: 1000 } as const;
 
 /** Reads of metric histories, for clients (all points or pages) and for charts (sampled by step). */
 export class MetricHistoryService {
@@ -33,6 +44,37 @@ export class MetricHistoryService {
     const page = await this.deps.store.getMetricHistory(runId, metricKey, { offset, limit: options.maxResults });
     const nextPageToken = page.hasMore ? encodePageToken({ offset: offset + page.items.length }) : undefined;
     return { items: page.items, nextPageToken };
+  }
+
+  /**
+   * Every point of a history, read in keyset pages as the caller consumes them: a 1M-point
+   * history never sits in memory whole. The run is checked before the first point is read.
+   */
+  async historyStream(runId: string, metricKey: string): Promise<AsyncIterable<Metric>> {
+    if (!(await this.deps.store.getRunInfo(runId))) throw runNotFound(runId);
+    return this.deps.store.streamMetricHistory(runId, metricKey);
+  }
+
+  /**
+   * Plumb's chart read: at most maxPoints points of the history within [startStep, endStep],
+   * keeping each step bucket's least and greatest value and its NaN (see TrackingReads).
+   */
+  async downsampled(query: DownsampleQuery): Promise<DownsampledHistory> {
+    if (!query.metricKey) throw MlflowError.missingParameter('metric_key');
+    const maxPoints = query.maxPoints ?? DOWNSAMPLE_POINTS.default;
+    if (!Number.isSafeInteger(maxPoints) || maxPoints < DOWNSAMPLE_POINTS.min || maxPoints > DOWNSAMPLE_POINTS.max) {
+      throw MlflowError.invalidParameter(
+        `max_points must be between ${DOWNSAMPLE_POINTS.min} and ${DOWNSAMPLE_POINTS.max}. Found max_points=${maxPoints}.`,
+      );
+    }
+    const { startStep, endStep } = query;
+    if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+      throw MlflowError.invalidParameter(
+        `end_step must not be less than start_step. Found start_step=${startStep} and end_step=${endStep}.`,
+      );
+    }
+    if (!(await this.deps.store.getRunInfo(query.runId))) throw runNotFound(query.runId);
+    return this.deps.store.getMetricHistoryDownsampled(query.runId, query.metricKey, { startStep, endStep, maxPoints });
   }
 
   /**

@@ -117,15 +117,18 @@ export class RunSnapshotService {
     let points = 0;
     async function* lines(): AsyncGenerator<string> {
       for (const key of keys) {
-        for (let offset = 0; ; offset += HISTORY_PAGE) {
-          const page = await tracking.getMetricHistory(runId, key, { offset, limit: HISTORY_PAGE });
-          const text = page.items
-            .map((m) => JSON.stringify([key, m.step, m.timestamp, snapshotValue(m.value)]))
-            .join('\n');
-          if (text) yield `${text}\n`;
-          points += page.items.length;
-          if (!page.hasMore) break;
+        // Keyset pages: a 1M-point history costs one pass, where offsets would rescan every page.
+        let text = '';
+        let inChunk = 0;
+        for await (const m of tracking.streamMetricHistory(runId, key, HISTORY_PAGE)) {
+          text += `${JSON.stringify([key, m.step, m.timestamp, snapshotValue(m.value)])}\n`;
+          points += 1;
+          if (++inChunk === HISTORY_PAGE) {
+            yield text;
+            [text, inChunk] = ['', 0];
+          }
         }
+        if (text) yield text;
       }
     }
     const source = Readable.from(lines());

@@ -219,12 +219,7 @@ class Pass {
     const history = await readHistory(this.deps.artifacts, dir, snapshot);
     const have = new Set<string>();
     for (const key of new Set(history.map((m) => m.key))) {
-      for (let offset = 0; ; ) {
-        const page = await this.deps.tracking.getMetricHistory(runId, key, { offset, limit: 10_000 });
-        for (const m of page.items) have.add(pointKey(m));
-        offset += page.items.length;
-        if (!page.hasMore) break;
-      }
+      for await (const m of this.deps.tracking.streamMetricHistory(runId, key)) have.add(pointKey(m));
     }
     return history.filter((m) => !have.has(pointKey(m)));
   }

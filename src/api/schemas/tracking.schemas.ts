@@ -109,6 +109,14 @@ export const GetMetricHistoryBulkInterval = z.object({
   max_results: wire.int64().optional(),
 });
 
+export const GetMetricHistoryDownsampled = z.object({
+  ...runRef,
+  metric_key: s().optional(),
+  start_step: wire.int64().optional(),
+  end_step: wire.int64().optional(),
+  max_points: wire.int64().optional(),
+});
+
 export const GetMetricHistoryBulk = z.object({
   run_id: wire.list(s()),
   metric_key: s().optional(),

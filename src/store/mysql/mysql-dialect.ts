@@ -1,9 +1,9 @@
 import { type DatabaseConnection, Kysely, MysqlDialect, type SqlBool, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { MlflowError } from '../../core/errors.ts';
-import { insertValues, rowValue, type ValuesSyntax } from '../sql/bulk-statements.ts';
+import { groupWins, insertValues, rowValue, type ValuesSyntax } from '../sql/bulk-statements.ts';
 import { groupKeys } from '../sql/unique-keys.ts';
-import type { BulkColumn, SqlDialect, TransactionMode } from '../sql/dialect.ts';
+import type { BulkColumn, MergeGroup, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
 import type { ConnectionPoolUse } from '../store.ts';
 import { MysqlDdlPlugin } from './mysql-ddl-plugin.ts';
@@ -52,6 +52,8 @@ export const mysqlDialect: SqlDialect = {
     ),
   upsertGreatest: (db, table, columns, rows, spec) =>
     insertValues(db, syntax, table, columns, rows, keepGreatest(columns, spec)),
+  upsertGreatestPerGroup: (db, table, columns, rows, spec) =>
+    insertValues(db, syntax, table, columns, rows, keepGreatestPerGroup(spec.groups)),
   translateError,
   likeMatch(value, pattern, caseSensitive) {
     const escaped = pattern.replaceAll(LIKE_ESCAPE, LIKE_ESCAPE + LIKE_ESCAPE);
@@ -97,6 +99,20 @@ function keepGreatest(
   const others = columns.map((c) => c.name).filter((n) => !spec.key.includes(n) && !spec.order.includes(n));
   const assigned = [...others, ...[...spec.order].reverse()];
   return `on duplicate key update ${assigned.map((n) => `${q(n)} = if(${greater}, values(${q(n)}), ${q(n)})`).join(', ')}`;
+}
+
+/**
+ * keepGreatest per group: each group's columns are assigned least significant first, for the
+ * same reason as above, and a group's condition reads only its own columns, so the groups do not
+ * disturb each other. The NULL test is on the group's first column, which is assigned last.
+ */
+function keepGreatestPerGroup(groups: readonly MergeGroup[]): string {
+  const q = syntax.quote;
+  const assigned = groups.flatMap((group) => {
+    const wins = groupWins(group, (n) => `values(${q(n)})`, q);
+    return [...group.order].reverse().map((c) => `${q(c.name)} = if(${wins}, values(${q(c.name)}), ${q(c.name)})`);
+  });
+  return `on duplicate key update ${assigned.join(', ')}`;
 }
 
 function errnoOf(error: unknown): number | undefined {

@@ -1,7 +1,7 @@
 import { CompiledQuery, Kysely, PostgresDialect, type SqlBool, sql } from 'kysely';
 import type { Pool, PoolConfig } from 'pg';
 import { MlflowError } from '../../core/errors.ts';
-import { onConflictKeepGreatest } from '../sql/bulk-statements.ts';
+import { onConflictKeepGreatest, onConflictKeepGreatestPerGroup } from '../sql/bulk-statements.ts';
 import { groupKeys } from '../sql/unique-keys.ts';
 import type { BulkColumn, BulkRow, SqlDialect, TransactionMode } from '../sql/dialect.ts';
 import type { Database } from '../sql/schema.ts';
@@ -36,6 +36,8 @@ export const postgresDialect: SqlDialect = {
   appendRows: (db, table, columns, rows) => insertUnnest(db, table, columns, rows, 'on conflict do nothing'),
   upsertGreatest: (db, table, columns, rows, spec) =>
     insertUnnest(db, table, columns, rows, onConflictKeepGreatest(quote, table, columns, spec)),
+  upsertGreatestPerGroup: (db, table, columns, rows, spec) =>
+    insertUnnest(db, table, columns, rows, onConflictKeepGreatestPerGroup(quote, table, spec)),
   translateError: translatePostgresError,
   // now() is the transaction's start time: every comparison within one claim sees the same instant.
   currentTimeMillis: () => sql<number>`cast(floor(extract(epoch from now()) * 1000) as bigint)`,

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { BulkColumn, BulkRow } from './dialect.ts';
+import type { BulkColumn, BulkRow, MergeGroup } from './dialect.ts';
 
 /**
  * Rows per multi-row statement. Beyond ~1000 rows a statement gets no faster on any of the three
@@ -92,4 +92,37 @@ export function onConflictKeepGreatest(
   const incoming = rowValue(spec.order, (n) => `excluded.${quote(n)}`);
   const stored = rowValue(spec.order, (n) => `${quote(table)}.${quote(n)}`);
   return `on conflict (${spec.key.map(quote).join(', ')}) do update set ${assignments} where ${incoming} > ${stored}`;
+}
+
+/**
+ * The condition under which a group's incoming values replace the stored ones (see MergeGroup),
+ * with the engine's spelling of an incoming and a stored column.
+ */
+export function groupWins(
+  group: MergeGroup,
+  incoming: (name: string) => string,
+  stored: (name: string) => string,
+): string {
+  const term = (reference: (name: string) => string) => (c: MergeGroup['order'][number]) =>
+    c.negated ? `-${reference(c.name)}` : reference(c.name);
+  const names = group.order.map((c) => c.name);
+  const greater = `(${group.order.map(term(incoming)).join(', ')}) > (${group.order.map(term(stored)).join(', ')})`;
+  return `(${stored(names[0]!)} is null or ${greater})`;
+}
+
+/** `ON CONFLICT (key) DO UPDATE` moving each group forward on its own (PostgreSQL and SQLite). */
+export function onConflictKeepGreatestPerGroup(
+  quote: (identifier: string) => string,
+  table: string,
+  spec: { readonly key: readonly string[]; readonly groups: readonly MergeGroup[] },
+): string {
+  const incoming = (n: string) => `excluded.${quote(n)}`;
+  const stored = (n: string) => `${quote(table)}.${quote(n)}`;
+  const assignments = spec.groups.flatMap((group) => {
+    const wins = groupWins(group, incoming, stored);
+    return group.order.map(
+      (c) => `${quote(c.name)} = case when ${wins} then ${incoming(c.name)} else ${stored(c.name)} end`,
+    );
+  });
+  return `on conflict (${spec.key.map(quote).join(', ')}) do update set ${assignments.join(', ')}`;
 }

@@ -20,6 +20,16 @@ export interface UniqueKey {
   readonly columns: readonly string[];
 }
 
+/**
+ * Columns that move together in an upsert (upsertGreatestPerGroup), most significant first: the
+ * incoming values replace the stored ones when the incoming tuple is greater, comparing a
+ * `negated` column by its negation, or when the stored first column is NULL. An incoming NULL
+ * first column never replaces anything.
+ */
+export interface MergeGroup {
+  readonly order: readonly { readonly name: string; readonly negated?: boolean }[];
+}
+
 /** One row of a bulk statement, in the order of its columns. */
 export type BulkRow = readonly (string | number | null)[];
 
@@ -73,6 +83,19 @@ export interface SqlDialect {
     columns: readonly BulkColumn[],
     rows: readonly BulkRow[],
     spec: { readonly key: readonly string[]; readonly order: readonly string[] },
+  ): Promise<void>;
+  /**
+   * upsertGreatest for rows holding several independent registers: each group of columns moves
+   * forward on its own (see MergeGroup), in one statement, through the same bulk path. Columns
+   * outside the key and the groups are written only by the insert.
+   */
+  upsertGreatestPerGroup(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table
+    db: Kysely<any>,
+    table: string,
+    columns: readonly BulkColumn[],
+    rows: readonly BulkRow[],
+    spec: { readonly key: readonly string[]; readonly groups: readonly MergeGroup[] },
   ): Promise<void>;
   /** Turns a driver error into an MlflowError where it has a meaning for callers; returns other errors unchanged. */
   translateError(error: unknown): unknown;

@@ -14,6 +14,7 @@ import type {
 import type { PlannedMigration } from '../store.ts';
 import type { BulkColumn, SqlDialect } from './dialect.ts';
 import { columnKind, DUMP_TABLES, type DumpTableSpec, SCHEMA_TABLES } from './dump-tables.ts';
+import { rollupBackfill } from './metric-rollups.ts';
 import type { Migrator } from './migrator.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- dumps address every table generically
@@ -116,6 +117,17 @@ async function insertRows(
   }
 }
 
+/**
+ * A dump made before migration 8 carries metric points but no rollups: they are derived from the
+ * points, so they are computed here rather than left empty (downsampled reads would miss points).
+ */
+async function rebuildRollupsIfMissing(db: AnyDb): Promise<void> {
+  const hasRollups = await db.selectFrom('metric_rollups').select('run_uuid').limit(1).executeTakeFirst();
+  const hasPoints = await db.selectFrom('metrics').select('run_uuid').limit(1).executeTakeFirst();
+  if (hasRollups || !hasPoints) return;
+  for (const statement of rollupBackfill(db)) await db.executeQuery(statement.compile());
+}
+
 /** Backups and dumps over any SQL engine: reads in keyset pages inside one snapshot, loads in one transaction. */
 export class SqlDumpStore implements DumpStore {
   readonly engine: StoreEngine;
@@ -173,6 +185,7 @@ export class SqlDumpStore implements DumpStore {
         },
         count: (table) => countRows(trx, specOf(table).name),
       });
+      await rebuildRollupsIfMissing(trx);
       for (const table of tables) {
         const serial = specOf(table.name).serial;
         if (serial) await this.dialect.syncAutoIncrement?.(trx, table.name, serial);

@@ -22,6 +22,7 @@ export const DUMP_TABLES: readonly DumpTableSpec[] = [
   { name: 'tags', key: ['seq'], serial: 'seq' },
   { name: 'metrics', key: ['run_uuid', 'key', 'step', 'timestamp', 'value', 'is_nan'] },
   { name: 'latest_metrics', key: ['seq'], serial: 'seq' },
+  { name: 'metric_rollups', key: ['run_uuid', 'key', 'width', 'bucket'] },
   { name: 'datasets', key: ['dataset_uuid'] },
   { name: 'inputs', key: ['input_uuid'] },
   { name: 'input_tags', key: ['input_uuid', 'name'] },

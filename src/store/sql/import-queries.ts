@@ -14,6 +14,7 @@ import type {
 import { countImported } from './import-counts.ts';
 import type { BulkColumn, SqlDialect } from './dialect.ts';
 import { chunked, insertLoggedModel, insertRegisteredModel, insertRows } from './import-rows.ts';
+import { writeMetricRollups } from './metric-rollups.ts';
 import type { Database } from './schema.ts';
 
 const METRIC_COLUMNS: readonly BulkColumn[] = [
@@ -215,7 +216,9 @@ class SqlImportOperations implements ImportWrites {
     await insertRows(this.db, this.dialect, 'tags', kv(run.tags));
     const metricRow = (m: ImportedRun['metrics'][number]) => [id, m.key, m.value, m.timestamp, m.step, m.isNan];
     // The ingest path's bulk statement: one round trip per thousand points (unnest on PostgreSQL).
-    await this.dialect.appendRows(this.db, 'metrics', METRIC_COLUMNS, run.metrics.map(metricRow));
+    const metricRows = run.metrics.map(metricRow);
+    await this.dialect.appendRows(this.db, 'metrics', METRIC_COLUMNS, metricRows);
+    await writeMetricRollups(this.db, this.dialect, metricRows);
     await this.dialect.appendRows(this.db, 'latest_metrics', METRIC_COLUMNS, run.latestMetrics.map(metricRow));
     await insertRows(
       this.db,

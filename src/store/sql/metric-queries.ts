@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Metric, MetricWithRunId } from '../../core/entities.ts';
 import type { MetricToStore } from '../store.ts';
 import type { BulkColumn, BulkRow, SqlDialect } from './dialect.ts';
+import { writeMetricRollups } from './metric-rollups.ts';
 import { metricValue } from './run-queries.ts';
 import type { Database } from './schema.ts';
 
@@ -33,8 +34,9 @@ function storedValue(value: number): number {
 }
 
 /**
- * Appends the points (an identical point already stored is skipped by the primary key) and moves
- * each key's latest value forward, in one multi-row statement each. The caller holds the run's row
+ * Appends the points (an identical point already stored is skipped by the primary key), merges
+ * their extremes into the rollups and moves each key's latest value forward, in one multi-row
+ * statement each. The caller holds the run's row
  * lock (TrackingStore.writeRun), so concurrent batches of one run take turns instead of deadlocking.
  */
 export async function insertMetrics(
@@ -65,6 +67,7 @@ export async function insertMetrics(
     if (!current || isLater(row, current)) latest.set(m.key, row);
   }
   await dialect.appendRows(db, 'metrics', METRIC_COLUMNS, rows);
+  await writeMetricRollups(db, dialect, rows);
   await dialect.upsertGreatest(
     db,
     'latest_metrics',
@@ -111,6 +114,52 @@ export async function getMetricHistory(
     }),
   );
   return { items, hasMore };
+}
+
+/** Keyset paging on the primary key's tail, so page k costs as much as page 1 (an offset would rescan). */
+export async function* streamMetricHistory(
+  db: Kysely<Database>,
+  runId: string,
+  key: string,
+  pageSize = 10_000,
+): AsyncGenerator<Metric> {
+  let after: { step: number; timestamp: number; value: number; is_nan: number } | undefined;
+  for (;;) {
+    let query = db
+      .selectFrom('metrics')
+      .select(['step', 'timestamp', 'value', 'is_nan'])
+      .where('run_uuid', '=', runId)
+      .where('key', '=', key);
+    if (after) {
+      const bound = after;
+      query = query.where((eb) =>
+        eb(
+          eb.refTuple('step', 'timestamp', 'value', 'is_nan'),
+          '>',
+          eb.tuple(bound.step, bound.timestamp, bound.value, bound.is_nan),
+        ),
+      );
+    }
+    const rows = await query
+      .orderBy('step')
+      .orderBy('timestamp')
+      .orderBy('value')
+      .orderBy('is_nan')
+      .limit(pageSize)
+      .execute();
+    for (const r of rows) {
+      yield { key, value: metricValue(r.value, r.is_nan), timestamp: Number(r.timestamp), step: Number(r.step) };
+    }
+    const tail = rows.at(-1);
+    if (!tail || rows.length < pageSize) return;
+    // As numbers: PostgreSQL hands int8 back as strings, which must not be bound as text.
+    after = {
+      step: Number(tail.step),
+      timestamp: Number(tail.timestamp),
+      value: Number(tail.value),
+      is_nan: Number(tail.is_nan),
+    };
+  }
 }
 
 export async function getMetricSteps(

@@ -164,6 +164,7 @@ export class SqlPurgeStore implements PurgeStore {
       await deleteInputs(db, tally, { destinationRun: runId });
       for (const table of [
         'metrics',
+        'metric_rollups',
         'latest_metrics',
         'params',
         'tags',

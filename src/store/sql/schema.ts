@@ -13,6 +13,7 @@ export interface Database {
   tags: KeyValueTable & { seq: Generated<number>; run_uuid: string };
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
+  metric_rollups: MetricRollupsTable;
   datasets: DatasetsTable;
   inputs: InputsTable;
   input_tags: { input_uuid: string; name: string; value: string };
@@ -82,6 +83,26 @@ export interface LatestMetricsTable {
   timestamp: number;
   step: number;
   is_nan: number;
+}
+
+/**
+ * The extreme points of one step bucket of one history, at one bucket width (see
+ * metric-rollups.ts): the point with the least value, the one with the greatest value and the
+ * latest NaN. A group is NULL when the bucket has no such point (only NaN, or no NaN).
+ */
+export interface MetricRollupsTable {
+  run_uuid: string;
+  key: string;
+  width: number;
+  bucket: number;
+  min_value: number | null;
+  min_step: number | null;
+  min_timestamp: number | null;
+  max_value: number | null;
+  max_step: number | null;
+  max_timestamp: number | null;
+  nan_step: number | null;
+  nan_timestamp: number | null;
 }
 
 export interface DatasetsTable {

@@ -6,6 +6,7 @@ import * as experiments from './experiment-queries.ts';
 import * as inputs from './input-queries.ts';
 import * as loggedModels from './logged-model-queries.ts';
 import { searchLoggedModels } from './logged-model-search.ts';
+import { getMetricHistoryDownsampled } from './metric-downsample-queries.ts';
 import * as metrics from './metric-queries.ts';
 import * as runs from './run-queries.ts';
 import type { Database } from './schema.ts';
@@ -26,6 +27,10 @@ class SqlTrackingOperations implements TrackingWrites {
   searchRuns: TrackingWrites['searchRuns'] = (q) => runs.searchRuns(this.db, this.dialect, q);
   getMetricHistory: TrackingWrites['getMetricHistory'] = (runId, key, page) =>
     metrics.getMetricHistory(this.db, runId, key, page);
+  streamMetricHistory: TrackingWrites['streamMetricHistory'] = (runId, key, pageSize) =>
+    metrics.streamMetricHistory(this.db, runId, key, pageSize);
+  getMetricHistoryDownsampled: TrackingWrites['getMetricHistoryDownsampled'] = (runId, key, request) =>
+    getMetricHistoryDownsampled(this.db, runId, key, request);
   getMetricSteps: TrackingWrites['getMetricSteps'] = (runId, key, start, end) =>
     metrics.getMetricSteps(this.db, runId, key, start, end);
   getMetricsAtSteps: TrackingWrites['getMetricsAtSteps'] = (runId, key, steps) =>

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
-import { insertValues, onConflictKeepGreatest, singleRowInsert, type ValuesSyntax } from '../sql/bulk-statements.ts';
+import {
+  insertValues,
+  onConflictKeepGreatest,
+  onConflictKeepGreatestPerGroup,
+  singleRowInsert,
+  type ValuesSyntax,
+} from '../sql/bulk-statements.ts';
 import type { SqlDialect } from '../sql/dialect.ts';
 import { groupKeys } from '../sql/unique-keys.ts';
 import type { Database } from '../sql/schema.ts';
@@ -21,6 +27,8 @@ export const sqliteDialect: SqlDialect = {
   appendRows: (db, table, columns, rows) => insertValues(db, syntax, table, columns, rows, 'on conflict do nothing'),
   upsertGreatest: (db, table, columns, rows, spec) =>
     insertValues(db, syntax, table, columns, rows, onConflictKeepGreatest(syntax.quote, table, columns, spec)),
+  upsertGreatestPerGroup: (db, table, columns, rows, spec) =>
+    insertValues(db, syntax, table, columns, rows, onConflictKeepGreatestPerGroup(syntax.quote, table, spec)),
   translateError(error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -85,6 +93,11 @@ export function sqliteDialectOn(raw: BetterSqlite3.Database): SqlDialect {
     upsertGreatest: async (_db, table, columns, rows, spec) =>
       runEach(
         singleRowInsert(syntax.quote, table, columns, onConflictKeepGreatest(syntax.quote, table, columns, spec)),
+        rows,
+      ),
+    upsertGreatestPerGroup: async (_db, table, columns, rows, spec) =>
+      runEach(
+        singleRowInsert(syntax.quote, table, columns, onConflictKeepGreatestPerGroup(syntax.quote, table, spec)),
         rows,
       ),
   };

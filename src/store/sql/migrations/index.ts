@@ -6,6 +6,7 @@ import { loggedModelsSchema } from './0004-logged-models.ts';
 import { webhooksSchema } from './0005-webhooks.ts';
 import { serverNodesSchema } from './0006-server-nodes.ts';
 import { clientVersionsSchema } from './0007-client-versions.ts';
+import { metricRollupsSchema } from './0008-metric-rollups.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   webhooksSchema,
   serverNodesSchema,
   clientVersionsSchema,
+  metricRollupsSchema,
 ];
