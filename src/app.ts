@@ -58,13 +58,22 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function openMetadataStore(config: StoreConfig, options: { readOnly?: boolean } = {}): MetadataStore {
+export function openMetadataStore(
+  config: StoreConfig,
+  options: { readOnly?: boolean; writeQueueRows?: number } = {},
+): MetadataStore {
+  const writeGroups = options.writeQueueRows === undefined ? {} : { maxQueuedRows: options.writeQueueRows };
   switch (config.kind) {
     case 'sqlite':
-      return openSqliteMetadataStore({ path: config.path, now: systemClock.now, readOnly: options.readOnly });
+      return openSqliteMetadataStore({
+        path: config.path,
+        now: systemClock.now,
+        readOnly: options.readOnly,
+        writeGroups,
+      });
     case 'postgres':
       // The `pg` driver itself loads on the first query (see openPostgres): SQLite users never load it.
-      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly });
+      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly, writeGroups });
     case 'mysql':
       // mysql2 itself loads on the first query (see openMysql): other users never load it.
       return openMysqlMetadataStore({
@@ -74,6 +83,7 @@ export function openMetadataStore(config: StoreConfig, options: { readOnly?: boo
         statementTimeoutMs: config.statementTimeoutMs,
         readOnly: options.readOnly,
         now: systemClock.now,
+        writeGroups,
       });
     default: {
       const unknown: never = config;
@@ -180,7 +190,7 @@ export async function createApp(
   options: { logger?: Logger; webhookResolver?: Resolver } = {},
 ): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = openMetadataStore(config.store);
+  const store = openMetadataStore(config.store, { writeQueueRows: config.tracking.writeQueueRows });
   try {
     const schema = await prepareSchema(store, logger);
     const deps = { store: store.tracking, clock: systemClock };

@@ -41,6 +41,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const body: Record<string, unknown> = { error_code: mlflowError.code, message: mlflowError.message };
     if (mlflowError.details) body.details = mlflowError.details;
+    if (mlflowError.retryAfterSeconds !== undefined) void reply.header('retry-after', mlflowError.retryAfterSeconds);
     return reply.status(mlflowError.httpStatus).type('application/json').send(body);
   });
 }

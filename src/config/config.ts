@@ -16,7 +16,11 @@ export interface Config {
   readonly store: StoreConfig;
   readonly artifacts: ArtifactsConfig;
   readonly server: ServerConfig;
-  readonly tracking: { readonly truncateLongValues: boolean };
+  readonly tracking: {
+    readonly truncateLongValues: boolean;
+    /** PLUMB_WRITE_QUEUE_ROWS: rows waiting for group commit at most; beyond, writes get 503 + Retry-After. */
+    readonly writeQueueRows: number;
+  };
   readonly webhooks: WebhooksConfig;
   readonly nodes: NodesConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -134,6 +138,7 @@ const Raw = z.object({
   webhookPollIntervalMs: z.coerce.number().int().min(10).max(600_000),
   webhookMaxWorkers: z.coerce.number().int().min(1).max(100),
   nodeHeartbeatMs: z.coerce.number().int().min(50).max(600_000),
+  writeQueueRows: z.coerce.number().int().min(1).max(100_000_000),
   strictConfig: z.union([z.boolean(), bool]),
 });
 
@@ -195,6 +200,7 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   webhookPollIntervalMs: { env: ['PLUMB_WEBHOOK_POLL_INTERVAL_MS'], fallback: 1000 },
   webhookMaxWorkers: { env: ['MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS'], fallback: 10 },
   nodeHeartbeatMs: { env: ['PLUMB_NODE_HEARTBEAT_MS'], fallback: 5000 },
+  writeQueueRows: { env: ['PLUMB_WRITE_QUEUE_ROWS'], fallback: 200_000 },
   strictConfig: { flag: 'strictConfig', env: ['PLUMB_STRICT_CONFIG'], fallback: false },
 };
 
@@ -351,7 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       allowOverwriteFinishedRuns: raw.allowOverwriteFinishedRuns,
     },
     server: { host: raw.host, port: raw.port },
-    tracking: { truncateLongValues: raw.truncateLongValues },
+    tracking: { truncateLongValues: raw.truncateLongValues, writeQueueRows: raw.writeQueueRows },
     webhooks: {
       secretKey: raw.webhookSecretKey === undefined ? undefined : decodeSecretKey(raw.webhookSecretKey),
       allowedSchemes: list(raw.webhookAllowedSchemes),

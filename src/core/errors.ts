@@ -68,6 +68,8 @@ export class MlflowError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** Sent as Retry-After: how long a refused client should wait (MLflow's clients honour it). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

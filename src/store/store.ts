@@ -116,8 +116,14 @@ export interface TrackingStore extends TrackingReads {
    * while writers of different runs never wait for each other. Every write to a run's params,
    * tags and metrics goes through here; that is what makes their read-then-write steps safe
    * without a serializable snapshot. A run that does not exist locks nothing.
+   *
+   * Concurrent calls are group-committed: several requests' work may share one transaction, each
+   * in a savepoint of its own, so one that throws leaves its neighbours' writes intact; the
+   * promise settles only after the transaction holding its writes has committed. `rows` (how
+   * many rows the work writes, about) sizes the groups; when too many rows are already waiting
+   * the call is refused with TEMPORARILY_UNAVAILABLE and a Retry-After.
    */
-  writeRun<T>(runId: string, work: (tx: TrackingWrites) => Promise<T>): Promise<T>;
+  writeRun<T>(runId: string, work: (tx: TrackingWrites) => Promise<T>, options?: { rows?: number }): Promise<T>;
 }
 
 export interface ExperimentQuery {
@@ -152,6 +158,8 @@ export interface TrackingReads extends LoggedModelReads {
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   searchExperiments(query: ExperimentQuery): Promise<SearchPage<Experiment>>;
   getRunInfo(runId: string): Promise<RunInfo | undefined>;
+  /** The run's info and its experiment's lifecycle stage in one read: what every write to a run checks. */
+  getRunForWrite(runId: string): Promise<{ info: RunInfo; experimentStage: LifecycleStage | undefined } | undefined>;
   /** The run with its latest metrics, params, tags, inputs and outputs. */
   getRun(runId: string): Promise<Run | undefined>;
   searchRuns(query: RunQuery): Promise<SearchPage<Run>>;

@@ -145,7 +145,7 @@ export async function requireExperiment(tx: TrackingWrites, experimentId: string
   return experiment;
 }
 
-export function requireActive(experiment: Experiment): void {
+export function requireActive(experiment: Pick<Experiment, 'experimentId' | 'lifecycleStage'>): void {
   if (experiment.lifecycleStage !== 'active') {
     throw MlflowError.invalidParameter(
       `The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`,

@@ -61,14 +61,19 @@ export class LoggingService {
     const params = batch.params.map((p) => validateParam(p, this.deps.rules));
     const tags = batch.tags.map((t) => validateRunTag(t, this.deps.rules));
     validateUniqueParamKeys(params);
-    await this.deps.store.writeRun(runId, async (tx) => {
-      const info = await requireActiveRun(tx, runId);
-      const newParams = await this.rejectChangedParams(tx, runId, params);
-      await tx.insertParams(runId, newParams);
-      await tx.insertMetrics(runId, batch.metrics);
-      await tx.linkLoggedModelMetrics(runId, info.experimentId, batch.metrics);
-      await tx.setRunTags(runId, tags);
-    });
+    const rows = batch.metrics.length + params.length + tags.length;
+    await this.deps.store.writeRun(
+      runId,
+      async (tx) => {
+        const info = await requireActiveRun(tx, runId);
+        const newParams = await this.rejectChangedParams(tx, runId, params);
+        await tx.insertParams(runId, newParams);
+        await tx.insertMetrics(runId, batch.metrics);
+        await tx.linkLoggedModelMetrics(runId, info.experimentId, batch.metrics);
+        await tx.setRunTags(runId, tags);
+      },
+      { rows },
+    );
   }
 
   async logInputs(runId: string, datasets: readonly DatasetInput[], models: readonly ModelInput[]): Promise<void> {

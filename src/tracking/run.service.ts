@@ -207,13 +207,17 @@ export async function requireRun(tx: TrackingWrites, runId: string): Promise<Run
 
 /** MLflow rejects every write to a deleted run, and to a run whose experiment is deleted. */
 export async function requireActiveRun(tx: TrackingWrites, runId: string): Promise<RunInfo> {
-  const info = await requireRun(tx, runId);
+  validateRunId(runId);
+  const found = await tx.getRunForWrite(runId);
+  if (!found) throw runNotFound(runId);
+  const { info, experimentStage } = found;
   if (info.lifecycleStage !== 'active') {
     throw MlflowError.invalidParameter(
       `The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
     );
   }
-  const experiment = await tx.getExperiment(info.experimentId);
-  if (experiment) requireActive(experiment);
+  if (experimentStage !== undefined) {
+    requireActive({ experimentId: info.experimentId, lifecycleStage: experimentStage });
+  }
   return info;
 }

@@ -56,6 +56,20 @@ export async function getRunInfo(db: Kysely<Database>, runId: string): Promise<R
   return row ? toRunInfo(row) : undefined;
 }
 
+export async function getRunForWrite(
+  db: Kysely<Database>,
+  runId: string,
+): Promise<{ info: RunInfo; experimentStage: LifecycleStage | undefined } | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .leftJoin('experiments', 'experiments.experiment_id', 'runs.experiment_id')
+    .select([...RUN_COLUMNS, 'experiments.lifecycle_stage as experiment_stage'])
+    .where('runs.run_uuid', '=', runId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { info: toRunInfo(row), experimentStage: (row.experiment_stage ?? undefined) as LifecycleStage | undefined };
+}
+
 /** Takes the run row's lock until the transaction ends (see TrackingStore.writeRun). */
 export async function lockRun(db: Kysely<Database>, dialect: SqlDialect, runId: string): Promise<void> {
   await dialect.lockRowsForUpdate(db.selectFrom('runs').select('run_uuid').where('run_uuid', '=', runId)).execute();

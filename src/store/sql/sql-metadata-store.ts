@@ -6,6 +6,7 @@ import type { SqlDialect } from './dialect.ts';
 import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
 import { createSqlMaintenanceStore } from './sql-maintenance-store.ts';
+import { DEFAULT_WRITE_GROUPS, type WriteGroupSettings } from './write-groups.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
 import { checkSchema } from './schema-check.ts';
@@ -21,11 +22,13 @@ export function createSqlMetadataStore(
     now: () => number;
     onClose?: () => Promise<void> | void;
     connectionPool?: () => ConnectionPoolUse | undefined;
+    /** Group commit of run writes; one lane (SQLite's single writer) unless the engine has a pool. */
+    writeGroups?: Partial<WriteGroupSettings>;
   },
 ): MetadataStore {
   const migrator = new Migrator(db, dialect);
   return {
-    tracking: new SqlTrackingStore(db, dialect),
+    tracking: new SqlTrackingStore(db, dialect, { ...DEFAULT_WRITE_GROUPS, ...options.writeGroups }),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
     maintenance: createSqlMaintenanceStore(db, dialect, migrator),
     registry: new SqlRegistryStore(db, dialect),

@@ -10,6 +10,7 @@ import { getMetricHistoryDownsampled } from './metric-downsample-queries.ts';
 import * as metrics from './metric-queries.ts';
 import * as runs from './run-queries.ts';
 import type { Database } from './schema.ts';
+import { DEFAULT_WRITE_GROUPS, type WriteGroupSettings, WriteGroups } from './write-groups.ts';
 
 /** The tracking half of the metadata port over any Kysely connection or transaction. */
 class SqlTrackingOperations implements TrackingWrites {
@@ -23,6 +24,7 @@ class SqlTrackingOperations implements TrackingWrites {
   searchExperiments: TrackingWrites['searchExperiments'] = (q) =>
     experiments.searchExperiments(this.db, this.dialect, q);
   getRunInfo = (runId: string) => runs.getRunInfo(this.db, runId);
+  getRunForWrite = (runId: string) => runs.getRunForWrite(this.db, runId);
   getRun = (runId: string) => runs.getRun(this.db, runId);
   searchRuns: TrackingWrites['searchRuns'] = (q) => runs.searchRuns(this.db, this.dialect, q);
   getMetricHistory: TrackingWrites['getMetricHistory'] = (runId, key, page) =>
@@ -75,6 +77,17 @@ class SqlTrackingOperations implements TrackingWrites {
 }
 
 export class SqlTrackingStore extends SqlTrackingOperations implements TrackingStore {
+  private readonly groups: WriteGroups<Database>;
+
+  constructor(db: Kysely<Database>, dialect: SqlDialect, settings: WriteGroupSettings = DEFAULT_WRITE_GROUPS) {
+    super(db, dialect);
+    this.groups = new WriteGroups<Database>(
+      (work) => dialect.transaction(db, work, 'row-locked'),
+      (trx, runId) => runs.lockRun(trx, dialect, runId),
+      settings,
+    );
+  }
+
   async write<T>(work: (tx: TrackingWrites) => Promise<T>): Promise<T> {
     try {
       return await this.dialect.transaction(this.db, (trx) => work(new SqlTrackingOperations(trx, this.dialect)));
@@ -83,15 +96,14 @@ export class SqlTrackingStore extends SqlTrackingOperations implements TrackingS
     }
   }
 
-  async writeRun<T>(runId: string, work: (tx: TrackingWrites) => Promise<T>): Promise<T> {
+  async writeRun<T>(
+    runId: string,
+    work: (tx: TrackingWrites) => Promise<T>,
+    options: { rows?: number } = {},
+  ): Promise<T> {
     try {
-      return await this.dialect.transaction(
-        this.db,
-        async (trx) => {
-          await runs.lockRun(trx, this.dialect, runId);
-          return work(new SqlTrackingOperations(trx, this.dialect));
-        },
-        'row-locked',
+      return await this.groups.submit(runId, options.rows ?? 1, (trx) =>
+        work(new SqlTrackingOperations(trx, this.dialect)),
       );
     } catch (error) {
       throw this.dialect.translateError(error);
