@@ -64,6 +64,8 @@ export const mysqlDialect: SqlDialect = {
       : sql<SqlBool>`(lower(${value}) like lower(${escaped}) escape ${sql.lit(LIKE_ESCAPE)})`;
   },
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
+  nullsSortLow: true,
+  orderByNullsModifier: false,
   // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
   currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
   listIndexNames: async (db) =>

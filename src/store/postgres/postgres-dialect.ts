@@ -68,6 +68,10 @@ export const postgresDialect: SqlDialect = {
       : sql<SqlBool>`${value} ilike ${pattern} escape ''`;
   },
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
+  nullsSortLow: false,
+  orderByNullsModifier: true,
+  jsonArrayAgg: (values, orderBy) =>
+    sql<string>`json_agg(json_build_array(${sql.join(values)}) order by ${orderBy})::text`,
   // The wire protocol counts bind parameters in an unsigned 16-bit field.
   maxBoundParameters: 65535,
   // Explicit ids do not advance an identity's sequence: set it past the largest stored id.

@@ -4,6 +4,7 @@ import type {
   Expression,
   InsertQueryBuilder,
   Kysely,
+  RawBuilder,
   SelectQueryBuilder,
   SqlBool,
 } from 'kysely';
@@ -105,6 +106,20 @@ export interface SqlDialect {
    * SQLite's and MySQL's LIKE are not by default.
    */
   likeMatch(value: Expression<string>, pattern: string, caseSensitive: boolean): Expression<SqlBool>;
+  /**
+   * Where NULL sorts when ORDER BY says nothing: below every value (SQLite, MySQL) or above it
+   * (PostgreSQL). Searches put missing values last and spell that out only where the engine would
+   * not, so that an index can still yield the order.
+   */
+  readonly nullsSortLow: boolean;
+  /** Whether ORDER BY takes NULLS FIRST / NULLS LAST (MySQL's does not). */
+  readonly orderByNullsModifier: boolean;
+  /**
+   * An aggregate: per group, the text of a JSON array holding one array of `values` per row, in
+   * `orderBy` order. Reading a page of runs, one such row per run parses faster than a row per
+   * entry. Absent where the engine has no ordered JSON aggregate; callers then read plain rows.
+   */
+  jsonArrayAgg?(values: readonly Expression<unknown>[], orderBy: Expression<unknown>): RawBuilder<string>;
   /**
    * Makes a SELECT lock the rows it reads until the transaction ends (PostgreSQL and MySQL:
    * `FOR UPDATE`). SQLite returns the query unchanged: `transaction()` already holds the database

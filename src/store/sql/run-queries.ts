@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type {
   DatasetInput,
   LifecycleStage,
@@ -98,7 +98,11 @@ export async function searchRuns(db: Kysely<Database>, dialect: SqlDialect, quer
     .offset(query.offset)
     .execute();
   const hasMore = rows.length > query.maxResults;
-  return { items: await loadRuns(db, rows.slice(0, query.maxResults)), hasMore, watermark };
+  return {
+    items: await loadRuns(db, rows.slice(0, query.maxResults), dialect.jsonArrayAgg),
+    hasMore,
+    watermark,
+  };
 }
 
 function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T[]> {
@@ -112,11 +116,52 @@ function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, 
   return groups;
 }
 
-/** Loads the data of many runs with one query per table, not one per run. */
-async function loadRuns(db: Kysely<Database>, rows: readonly RunRow[]): Promise<Run[]> {
+/** A run's params, tags and latest metrics, each in the order they were first logged. */
+interface RunEntries {
+  readonly params: Map<string, Tag[]>;
+  readonly tags: Map<string, Tag[]>;
+  readonly metrics: Map<string, Metric[]>;
+}
+
+/**
+ * Loads the data of many runs with one query per table, not one per run; with `agg` (a page of
+ * search results) as one JSON row per run and table.
+ */
+async function loadRuns(db: Kysely<Database>, rows: readonly RunRow[], agg?: JsonArrayAgg): Promise<Run[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.run_uuid);
-  const [metrics, params, tags, inputs, outputs] = await Promise.all([
+  const [entries, inputs, outputs] = await Promise.all([
+    agg ? loadEntriesAsJson(db, agg, ids) : loadEntries(db, ids),
+    loadInputs(db, ids),
+    db.selectFrom('run_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).execute(),
+  ]);
+  const outputsByRun = groupBy(outputs, (o) => o.run_uuid);
+  return rows.map((row) => ({
+    info: toRunInfo(row),
+    data: {
+      metrics: entries.metrics.get(row.run_uuid) ?? [],
+      params: entries.params.get(row.run_uuid) ?? [],
+      tags: entries.tags.get(row.run_uuid) ?? [],
+    },
+    inputs: inputs.get(row.run_uuid) ?? { datasetInputs: [], modelInputs: [] },
+    outputs: {
+      modelOutputs: (outputsByRun.get(row.run_uuid) ?? []).map(
+        (o): ModelOutput => ({ modelId: o.model_id, step: Number(o.step) }),
+      ),
+    },
+  }));
+}
+
+const toMetric = (key: string, value: number, timestamp: unknown, step: unknown, isNan: number | boolean): Metric => ({
+  key,
+  value: metricValue(value, isNan),
+  timestamp: Number(timestamp),
+  step: Number(step),
+});
+
+/** A row per entry: for engines without an ordered JSON aggregate. */
+async function loadEntries(db: Kysely<Database>, ids: readonly string[]): Promise<RunEntries> {
+  const [metrics, params, tags] = await Promise.all([
     db
       .selectFrom('latest_metrics')
       .select(['run_uuid', 'key', 'value', 'timestamp', 'step', 'is_nan'])
@@ -125,38 +170,62 @@ async function loadRuns(db: Kysely<Database>, rows: readonly RunRow[]): Promise<
       .execute(),
     db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('seq').execute(),
     db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('seq').execute(),
-    loadInputs(db, ids),
-    db.selectFrom('run_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).execute(),
   ]);
-  const metricsByRun = groupBy(metrics, (m) => m.run_uuid);
-  const paramsByRun = groupBy(params, (p) => p.run_uuid);
-  const tagsByRun = groupBy(tags, (t) => t.run_uuid);
-  const outputsByRun = groupBy(outputs, (o) => o.run_uuid);
-  return rows.map((row) => {
-    const info = toRunInfo(row);
-    const runTags: Tag[] = (tagsByRun.get(row.run_uuid) ?? []).map((t) => ({ key: t.key, value: t.value }));
-    return {
-      info,
-      data: {
-        metrics: (metricsByRun.get(row.run_uuid) ?? []).map(
-          (m): Metric => ({
-            key: m.key,
-            value: metricValue(m.value, m.is_nan),
-            timestamp: Number(m.timestamp),
-            step: Number(m.step),
-          }),
-        ),
-        params: (paramsByRun.get(row.run_uuid) ?? []).map((p) => ({ key: p.key, value: p.value })),
-        tags: runTags,
-      },
-      inputs: inputs.get(row.run_uuid) ?? { datasetInputs: [], modelInputs: [] },
-      outputs: {
-        modelOutputs: (outputsByRun.get(row.run_uuid) ?? []).map(
-          (o): ModelOutput => ({ modelId: o.model_id, step: Number(o.step) }),
-        ),
-      },
-    };
-  });
+  const entry = (t: { key: string; value: string }): Tag => ({ key: t.key, value: t.value });
+  const mapGroups = <T, U>(groups: Map<string, T[]>, to: (item: T) => U) =>
+    new Map([...groups].map(([id, items]) => [id, items.map(to)]));
+  return {
+    metrics: mapGroups(
+      groupBy(metrics, (m) => m.run_uuid),
+      (m) => toMetric(m.key, m.value, m.timestamp, m.step, m.is_nan),
+    ),
+    params: mapGroups(
+      groupBy(params, (p) => p.run_uuid),
+      entry,
+    ),
+    tags: mapGroups(
+      groupBy(tags, (t) => t.run_uuid),
+      entry,
+    ),
+  };
+}
+
+type JsonArrayAgg = NonNullable<SqlDialect['jsonArrayAgg']>;
+
+/**
+ * One row per run and table, its entries as one JSON array: the driver builds a hundred rows
+ * instead of thousands, and JSON.parse reads the rest. Doubles print in JSON exactly (shortest
+ * round-trip form) on SQLite 3.53, PostgreSQL and MariaDB, so values come back unchanged.
+ */
+async function loadEntriesAsJson(db: Kysely<Database>, agg: JsonArrayAgg, ids: readonly string[]): Promise<RunEntries> {
+  const grouped = (table: 'params' | 'tags' | 'latest_metrics', columns: readonly string[]) =>
+    db
+      .selectFrom(table)
+      .select((eb) => [
+        eb.ref('run_uuid').as('run_uuid'),
+        agg(
+          columns.map((c) => sql.ref(c)),
+          sql.ref('seq'),
+        ).as('entries'),
+      ])
+      .where('run_uuid', 'in', ids)
+      .groupBy('run_uuid')
+      .execute();
+  const [metrics, params, tags] = await Promise.all([
+    grouped('latest_metrics', ['key', 'value', 'timestamp', 'step', 'is_nan']),
+    grouped('params', ['key', 'value']),
+    grouped('tags', ['key', 'value']),
+  ]);
+  const parse = <E, U>(rows: readonly { run_uuid: string; entries: string }[], to: (entry: E) => U) =>
+    new Map(rows.map((r) => [r.run_uuid, (JSON.parse(r.entries) as E[]).map(to)]));
+  const entry = ([key, value]: [string, string]): Tag => ({ key, value });
+  return {
+    metrics: parse(metrics, ([key, value, timestamp, step, isNan]: [string, number, number, number, number]) =>
+      toMetric(key, value, timestamp, step, isNan),
+    ),
+    params: parse(params, entry),
+    tags: parse(tags, entry),
+  };
 }
 
 async function loadInputs(

@@ -66,14 +66,17 @@ function runCondition(eb: RunsBuilder, c: Comparison, dialect: SqlDialect): Expr
       );
     case 'param':
     case 'tag': {
-      return eb.exists(
-        eb
-          .selectFrom(keyValueTable(type))
-          .select(sql.lit(1).as('one'))
-          .whereRef('kv.run_uuid', '=', 'runs.run_uuid')
-          .where('kv.key', '=', key)
-          .where((kv) => compareColumn(kv, kv.ref('kv.value'), c.comparator, c.value, dialect)),
-      );
+      const matching = eb
+        .selectFrom(keyValueTable(type))
+        .where('kv.key', '=', key)
+        .where((kv) => compareColumn(kv, kv.ref('kv.value'), c.comparator, c.value, dialect));
+      // An equality usually selects few runs: as `run_uuid IN (…)` the (key, value, run_uuid)
+      // index can yield them first, and the runs are looked up by id, instead of every run of the
+      // experiment being probed for the entry (SQLite never turns EXISTS into a join).
+      if (c.comparator === '=' || c.comparator === 'IN') {
+        return eb('runs.run_uuid', 'in', matching.select('kv.run_uuid'));
+      }
+      return eb.exists(matching.select(sql.lit(1).as('one')).whereRef('kv.run_uuid', '=', 'runs.run_uuid'));
     }
     case 'dataset':
       return eb.exists(
@@ -106,55 +109,91 @@ function runCondition(eb: RunsBuilder, c: Comparison, dialect: SqlDialect): Expr
  * Orders a runs query as MLflow does: each clause sorts runs missing the key last in either
  * direction, and for metrics NaN values after all numbers but before missing ones; then start_time
  * DESC (unless a clause already sorts by it) and run_uuid ASC break ties. With no clauses this is
- * MLflow's default order, start_time DESC then run_uuid ASC.
+ * MLflow's default order, start_time DESC then run_uuid ASC, written so that an index on
+ * (experiment_id, start_time DESC, run_uuid) yields it without sorting.
  */
-export function applyRunOrderBy<O>(qb: RunsQuery<O>, orderBy: readonly OrderBy[], _dialect: SqlDialect): RunsQuery<O> {
-  let q = orderBy.reduce<RunsQuery<O>>((acc, clause) => orderByClause(acc, clause), qb);
+export function applyRunOrderBy<O>(qb: RunsQuery<O>, orderBy: readonly OrderBy[], dialect: SqlDialect): RunsQuery<O> {
+  let q = orderBy.reduce<RunsQuery<O>>((acc, clause, i) => orderByClause(acc, clause, `ob${i}`, dialect), qb);
   const sortsByStart = orderBy.some((o) => o.identifier.type === 'attribute' && o.identifier.key === 'start_time');
-  if (!sortsByStart) q = orderByClause(q, { identifier: { type: 'attribute', key: 'start_time' }, ascending: false });
+  if (!sortsByStart) {
+    q = orderByClause(q, { identifier: { type: 'attribute', key: 'start_time' }, ascending: false }, '', dialect);
+  }
   return q.orderBy('runs.run_uuid', 'asc');
 }
 
-function orderByClause<O>(q: RunsQuery<O>, { identifier: { type, key }, ascending }: OrderBy): RunsQuery<O> {
+/** Run columns that may be NULL: only these need "missing last" spelled out. */
+const NULLABLE_COLUMNS: ReadonlySet<string> = new Set(['runs.start_time', 'runs.end_time']);
+
+/**
+ * Sorts by `column`, NULLs last in either direction: the engine's own NULL order where it already
+ * puts them last (so an index can still yield the order), NULLS LAST where the engine has it, and
+ * an "is missing" key before the column elsewhere.
+ */
+function orderNullsLast<O>(
+  q: RunsQuery<O>,
+  column: Expression<unknown>,
+  direction: 'asc' | 'desc',
+  dialect: SqlDialect,
+): RunsQuery<O> {
+  const alreadyLast = dialect.nullsSortLow ? direction === 'desc' : direction === 'asc';
+  if (alreadyLast) return q.orderBy(column, direction);
+  if (dialect.orderByNullsModifier) return q.orderBy(column, (ob) => ob[direction]().nullsLast());
+  return q.orderBy(sql`case when ${column} is null then 1 else 0 end`, 'asc').orderBy(column, direction);
+}
+
+/**
+ * One order clause. A metric, param or tag is joined once under its own alias (`alias`): its
+ * table has one row per (run, key) at most, so the join never repeats a run, and one lookup per
+ * run gives both the "is missing"/NaN rank and the value.
+ */
+function orderByClause<O>(
+  q: RunsQuery<O>,
+  { identifier: { type, key }, ascending }: OrderBy,
+  alias: string,
+  dialect: SqlDialect,
+): RunsQuery<O> {
   const direction = ascending ? 'asc' : 'desc';
   switch (type) {
     case 'attribute': {
       const column = runColumn(key);
-      // Sorting on "is missing" first keeps NULLs last in both directions on every database.
-      return q
-        .orderBy((eb) => eb.case().when(column, 'is', null).then(1).else(0).end(), 'asc')
-        .orderBy(column, direction);
+      return NULLABLE_COLUMNS.has(column)
+        ? orderNullsLast(q, sql.ref(column), direction, dialect)
+        : q.orderBy(column, direction);
     }
     case 'metric': {
-      const latest = (eb: RunsBuilder) =>
-        eb.selectFrom('latest_metrics as lm').whereRef('lm.run_uuid', '=', 'runs.run_uuid').where('lm.key', '=', key);
-      return q
-        .orderBy(
-          (eb) =>
-            eb.fn.coalesce(
-              latest(eb).select((m) => m.case().when('lm.is_nan', '=', 1).then(1).else(0).end().as('rank')),
-              sql.lit(2),
-            ),
-          'asc',
-        )
-        .orderBy(
-          (eb) => latest(eb).select((m) => m.case().when('lm.is_nan', '=', 0).then(m.ref('lm.value')).end().as('v')),
-          direction,
-        );
+      const joined = joinEntry(q, 'latest_metrics', alias, key);
+      const ref = (column: string) => sql.ref(`${alias}.${column}`);
+      // Numbers, then NaN (stored as 0 with is_nan = 1, so the value ties them), then missing.
+      return joined
+        .orderBy(sql`case when ${ref('run_uuid')} is null then 2 when ${ref('is_nan')} = 1 then 1 else 0 end`, 'asc')
+        .orderBy(ref('value'), direction);
     }
     case 'param':
     case 'tag': {
-      const entry = (eb: RunsBuilder) =>
-        eb.selectFrom(keyValueTable(type)).whereRef('kv.run_uuid', '=', 'runs.run_uuid').where('kv.key', '=', key);
-      return q
-        .orderBy((eb) => eb.fn.coalesce(entry(eb).select(sql.lit(0).as('rank')), sql.lit(1)), 'asc')
-        .orderBy((eb) => entry(eb).select('kv.value'), direction);
+      const joined = joinEntry(q, type === 'param' ? 'params' : 'tags', alias, key);
+      return orderNullsLast(joined, sql.ref(`${alias}.value`), direction, dialect);
     }
     case 'dataset':
       throw MlflowError.invalidParameter(`Invalid identifier type 'dataset'`);
     default:
       return assertNever(type);
   }
+}
+
+/** LEFT JOINs the run's row of `key` in `table` as `alias`; the selection stays the caller's. */
+function joinEntry<O>(
+  q: RunsQuery<O>,
+  table: 'latest_metrics' | 'params' | 'tags',
+  alias: string,
+  key: string,
+): RunsQuery<O> {
+  // The alias is made up per clause, which Kysely's typed joins cannot express.
+  const joined = (q as RunsQuery<O> & { leftJoin: (...args: unknown[]) => unknown }).leftJoin(
+    `${table} as ${alias}`,
+    (join: { onRef: (a: string, op: '=', b: string) => { on: (a: string, op: '=', v: string) => unknown } }) =>
+      join.onRef(`${alias}.run_uuid`, '=', 'runs.run_uuid').on(`${alias}.key`, '=', key),
+  );
+  return joined as RunsQuery<O>;
 }
 
 function assertNever(value: never): never {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, type SqlBool, SqliteDialect, sql } from 'kysely';
+import { Kysely, type SqlBool, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import { MlflowError } from '../../core/errors.ts';
 import {
   insertValues,
@@ -66,6 +66,9 @@ export const sqliteDialect: SqlDialect = {
     return caseSensitive ? sql<SqlBool>`${value} GLOB ${glob}` : sql<SqlBool>`lower(${value}) GLOB lower(${glob})`;
   },
   lockRowsForUpdate: (query) => query,
+  nullsSortLow: true,
+  orderByNullsModifier: true,
+  jsonArrayAgg: (values, orderBy) => sql<string>`json_group_array(json_array(${sql.join(values)}) order by ${orderBy})`,
   maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
 
@@ -160,6 +163,74 @@ export function openSqlite(options: SqliteOptions): { db: Kysely<Database>; raw:
     raw.pragma('synchronous = NORMAL');
   }
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  // Searches on a large store probe rows all over the file; SQLite's default 2 MB page cache made
+  // each probe a read() from the OS (at 100k runs, half the time of a filtered search went to
+  // the kernel). Pages are allocated as they are read, so a small store stays small.
+  raw.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+  const stopStatistics = options.readOnly || options.path === ':memory:' ? () => {} : keepStatistics(raw);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw, stopStatistics) }) });
   return { db, raw };
+}
+
+/** Rows ANALYZE samples per index: a few milliseconds at any size (70 ms at 100k runs, loaded). */
+const ANALYSIS_ROWS = 1000;
+/** How often the statistics are refreshed while the server runs. */
+const STATISTICS_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Gathers the planner's statistics now and every hour, as SQLite advises for long-lived
+ * connections. Without them SQLite guesses that one experiment's runs are few, and a search for
+ * `params.x = 'y'` read all 100k runs of the experiment instead of the 10k that have the value.
+ * Returns what stops the refreshes.
+ */
+function keepStatistics(raw: BetterSqlite3.Database): () => void {
+  raw.pragma(`analysis_limit = ${ANALYSIS_ROWS}`);
+  const analyze = () => {
+    try {
+      raw.exec('ANALYZE');
+    } catch {
+      // Busy or read-only at this moment: the next round will do.
+    }
+  };
+  analyze();
+  const timer = setInterval(analyze, STATISTICS_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The connection's page cache, in KiB (128 MiB). */
+const PAGE_CACHE_KIB = 131_072;
+
+/** Prepared statements kept per connection; past this many, the least recently used is dropped. */
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * The connection as Kysely sees it, with its prepared statements kept: Kysely prepares every
+ * statement it runs, and preparing costs more than running for a short query (a search page's
+ * five statements spent 1.3 ms in prepare alone). A statement still being iterated (a stream) is
+ * busy and is not handed out twice; a fresh one is prepared instead.
+ */
+function cachingStatements(raw: BetterSqlite3.Database, onClose: () => void): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(text) {
+      const cached = statements.get(text);
+      if (cached && !cached.busy) {
+        // Re-inserting makes it the most recently used.
+        statements.delete(text);
+        statements.set(text, cached);
+        return cached;
+      }
+      const statement = raw.prepare(text);
+      if (!cached) {
+        statements.set(text, statement);
+        if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      }
+      return statement;
+    },
+    close() {
+      onClose();
+      raw.close();
+    },
+  };
 }

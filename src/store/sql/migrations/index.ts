@@ -7,6 +7,7 @@ import { webhooksSchema } from './0005-webhooks.ts';
 import { serverNodesSchema } from './0006-server-nodes.ts';
 import { clientVersionsSchema } from './0007-client-versions.ts';
 import { metricRollupsSchema } from './0008-metric-rollups.ts';
+import { runSearchIndexes } from './0009-run-search-indexes.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   serverNodesSchema,
   clientVersionsSchema,
   metricRollupsSchema,
+  runSearchIndexes,
 ];
