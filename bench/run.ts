@@ -11,6 +11,7 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Engine, ENGINES, probe, whereIs } from './engines.ts';
+import { type HistoryResult, historyRows, measureHistory } from './history.ts';
 import { type IngestResult, measureIngest } from './ingest.ts';
 import { bestOfRounds, limitFor, type RawResult, rawLimits } from './raw-limits.ts';
 import {
@@ -33,6 +34,7 @@ interface EngineReport {
   readonly raw: readonly RawResult[];
   readonly ingest: readonly IngestResult[];
   readonly search: SearchResult;
+  readonly history: HistoryResult;
   readonly seconds: number;
   /** 1-minute load average before and after: other work on the machine skews every number. */
   readonly load: readonly [number, number];
@@ -64,8 +66,10 @@ async function benchEngine(engine: Engine, version: string, batches: number): Pr
   const raw = bestOfRounds([firstRaw, await rawRound(2)]);
   progress(`${engine.label}: search on ${int(SEARCH_RUNS)} runs`);
   const search = await measureSearch(engine);
+  progress(`${engine.label}: history reads (1M points logged first)`);
+  const history = await measureHistory(engine);
   const seconds = (performance.now() - started) / 1000;
-  return { engine, version, raw, ingest, search, seconds, load: [loadBefore, loadavg()[0]!] };
+  return { engine, version, raw, ingest, search, history, seconds, load: [loadBefore, loadavg()[0]!] };
 }
 
 function rawLabel(r: RawResult): string {
@@ -120,6 +124,7 @@ function engineTable(report: EngineReport, batches: number): string {
     ...report.search.queries.map((q) => ({
       cells: [q.label, int(q.returned), ms(q.latency.p50), ms(q.latency.p95)],
     })),
+    ...historyRows(report.history),
   ];
   const align: Align[] = ['left', 'right', 'right', 'right', 'right', 'left'];
   const load = report.load.map((l) => l.toFixed(1)).join(' → ');
