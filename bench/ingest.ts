@@ -4,7 +4,8 @@
  * server. Request bodies are serialised before the clock starts, so the rate is the server's.
  */
 import { performance } from 'node:perf_hooks';
-import { type Engine, startPlumb } from './engines.ts';
+import type { Engine } from './engines.ts';
+import { startPlumbProcess } from './server-process.ts';
 import { createExperiment, createRun, get, type Latency, latencyOf, postJson } from './util.ts';
 import { batchMetrics, KEYS, VALUES_PER_BATCH } from './workload.ts';
 
@@ -14,12 +15,14 @@ export interface IngestResult {
   readonly valuesPerSecond: number;
   /** Latency of one log-batch request. */
   readonly latency: Latency;
+  /** The server's resident memory once started (idle) and its high-water mark after the run (peak), MB. */
+  readonly memory: { readonly idleMb: number; readonly peakMb: number };
 }
 
 /** Untimed batches on a run of their own first, so the JIT and the connection pool are warm. */
 const WARMUP_BATCHES = 5;
 
-async function ingestOn(baseUrl: string, batches: number, clients: number): Promise<IngestResult> {
+async function ingestOn(baseUrl: string, batches: number, clients: number): Promise<Omit<IngestResult, 'memory'>> {
   const experimentId = await createExperiment(baseUrl, `ingest-${clients}-clients`);
   const warmupRun = await createRun(baseUrl, experimentId);
   for (let b = 0; b < WARMUP_BATCHES; b++) {
@@ -58,11 +61,18 @@ async function checkStored(baseUrl: string, runId: string, batchesSent: number):
   if (stored !== expected) throw new Error(`ingest check: ${stored} points of ${KEYS[0]} stored, ${expected} sent`);
 }
 
-/** log-batch ingest of `batches` × 1000 values by `clients` clients into a fresh Plumb on `engine`. */
+/**
+ * log-batch ingest of `batches` × 1000 values by `clients` clients into a fresh `plumb server`
+ * process on `engine`.
+ */
 export async function measureIngest(engine: Engine, batches: number, clients: number): Promise<IngestResult> {
-  const server = await startPlumb(engine);
+  const server = await startPlumbProcess(engine);
   try {
-    return await ingestOn(server.baseUrl, batches, clients);
+    // Idle: started, schema checked, one request answered (what a fresh replica holds).
+    await fetch(`${server.baseUrl}/health`).then((r) => r.arrayBuffer());
+    const idleMb = server.memory().rssMb;
+    const result = await ingestOn(server.baseUrl, batches, clients);
+    return { ...result, memory: { idleMb, peakMb: server.memory().peakMb } };
   } finally {
     await server.close();
   }
