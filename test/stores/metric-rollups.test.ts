@@ -1,8 +1,8 @@
 /**
  * Metric rollups stay a function of the metrics table on every engine: what the ingest path
  * merged batch by batch (retries included) equals the rollups computed from the stored points in
- * one go, equals what a dump load without rollups rebuilds in SQL (migration 8's statements), and
- * gc deletes them with the run.
+ * one go, equals what a dump load without rollups rebuilds in SQL (migration 8's statements) and
+ * what plumb import mlflow writes, and gc deletes them with the run.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openMetadataStore } from '../../src/app.ts';
+import type { ImportedMetric, ImportedRun } from '../../src/store/import-store.ts';
 import type { DumpRow } from '../../src/store/maintenance-store.ts';
 import { metricRollupRows } from '../../src/store/sql/metric-rollups.ts';
 import type { MetadataStore, MetricToStore } from '../../src/store/store.ts';
@@ -17,6 +18,29 @@ import { ENGINES } from '../maintenance/engines.ts';
 import { storeConfigOf } from '../maintenance/world.ts';
 
 const RUN_ID = 'a'.repeat(32);
+const IMPORTED_RUN_ID = 'c'.repeat(32);
+
+function importedRun(experiment: number, metrics: ImportedMetric[]): ImportedRun {
+  return {
+    runId: IMPORTED_RUN_ID,
+    experimentId: experiment,
+    name: 'imported',
+    userId: 'u',
+    status: 'FINISHED',
+    startTime: 1,
+    endTime: 2,
+    deletedTime: null,
+    lifecycleStage: 'active',
+    artifactUri: `mlflow-artifacts:/${experiment}/${IMPORTED_RUN_ID}/artifacts`,
+    params: [],
+    tags: [],
+    metrics,
+    latestMetrics: [],
+    inputs: [],
+    inputTags: [],
+    outputs: [],
+  };
+}
 
 function randomPoints(seed: number, count: number): MetricToStore[] {
   let state = seed;
@@ -60,7 +84,8 @@ async function openFresh(uri: string, dir: string): Promise<MetadataStore> {
   return store;
 }
 
-async function seedRun(store: MetadataStore): Promise<void> {
+/** Returns the run's experiment id. */
+async function seedRun(store: MetadataStore): Promise<string> {
   const tracking = store.tracking;
   const experimentId = await tracking.write((tx) =>
     tx.insertExperiment({ name: 'rollups', defaultArtifactRoot: 'mlflow-artifacts:/', creationTime: 1, tags: [] }),
@@ -77,6 +102,7 @@ async function seedRun(store: MetadataStore): Promise<void> {
       tags: [],
     }),
   );
+  return experimentId;
 }
 
 for (const engine of ENGINES) {
@@ -88,7 +114,7 @@ for (const engine of ENGINES) {
       try {
         const a = await openFresh(source.uri, dir);
         stores.push(a);
-        await seedRun(a);
+        const experimentId = await seedRun(a);
         const points = randomPoints(11, 4000);
         for (let i = 0; i < points.length; i += 500) {
           const batch = points.slice(i, i + 500);
@@ -127,10 +153,26 @@ for (const engine of ENGINES) {
           );
         }
 
+        // plumb import mlflow writes stored values (NaN as 0 + is_nan, ±Infinity as ±MAX_VALUE).
+        const stored = (await tableRows(a, 'metrics')).map((r) => ({
+          key: String(r[1]),
+          value: Number(r[2]),
+          timestamp: Number(r[3]),
+          step: Number(r[4]),
+          isNan: Number(r[5]) as 0 | 1,
+        }));
+        await a.imports.write((tx) => tx.insertRun(importedRun(Number(experimentId), stored)));
+        const imported = canonical(
+          (await tableRows(a, 'metric_rollups'))
+            .filter((r) => r[0] === IMPORTED_RUN_ID)
+            .map((r) => [RUN_ID, ...r.slice(1)]),
+        );
+        assert.deepEqual(imported, ingested);
+
         await a.tracking.write((tx) => tx.setRunLifecycle(RUN_ID, 'deleted', 2));
         const purged = await a.maintenance.purge.purgeRun(RUN_ID);
         assert.equal(purged.metric_rollups, ingested.length);
-        assert.equal((await tableRows(a, 'metric_rollups')).length, 0);
+        assert.ok((await tableRows(a, 'metric_rollups')).every((r) => r[0] === IMPORTED_RUN_ID));
       } finally {
         for (const store of stores) await store.close();
         await source.drop();

@@ -11,6 +11,7 @@ import {
 } from './metric-downsample.ts';
 import { ROLLUP_WIDTHS } from './metric-rollups.ts';
 import { metricValue } from './run-queries.ts';
+import type { SqlDialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -45,6 +46,7 @@ function toMetric(key: string, p: StoredPoint): Metric {
  */
 export async function getMetricHistoryDownsampled(
   db: Kysely<Database>,
+  dialect: SqlDialect,
   runId: string,
   key: string,
   request: DownsampleRequest,
@@ -69,12 +71,10 @@ export async function getMetricHistoryDownsampled(
   let { level, bucketWidth } = planBuckets(first.step, last.step, maxPoints);
   let fold: BucketFold | undefined;
   if (level === 1) {
-    const raw = await pointsOf(db, runId, key, first.step, last.step)
-      .limit(MAX_RAW_POINTS + 1)
-      .execute();
+    const raw = await readPoints(dialect, pointsOf(db, runId, key, first.step, last.step).limit(MAX_RAW_POINTS + 1));
     if (raw.length <= MAX_RAW_POINTS) {
       fold = new BucketFold(bucketWidth);
-      for (const row of raw) fold.addPoint(toPoint(row));
+      for (const point of raw) fold.addPoint(point);
     } else {
       level = ROLLUP_WIDTHS[0]!;
       bucketWidth = Math.ceil(bucketWidth / level) * level;
@@ -82,10 +82,22 @@ export async function getMetricHistoryDownsampled(
   }
   if (!fold) {
     fold = new BucketFold(bucketWidth);
-    await foldPieces(db, runId, key, coverSteps(first.step, last.step, level), fold);
+    await foldPieces(db, dialect, runId, key, coverSteps(first.step, last.step, level), fold);
   }
   const result = assemble(fold, { first, last }, maxPoints);
   return { items: result.points.map((p) => toMetric(key, p)), bucketWidth: result.bucketWidth };
+}
+
+/** Points in the order the query yields them, as arrays where the dialect reads those faster. */
+async function readPoints(dialect: SqlDialect, query: PointQuery): Promise<StoredPoint[]> {
+  if (!dialect.selectArrays) return (await query.execute()).map(toPoint);
+  // POINT_COLUMNS order: step, timestamp, value, is_nan.
+  return (await dialect.selectArrays(query)).map((r) => ({
+    step: Number(r[0]),
+    timestamp: Number(r[1]),
+    value: Number(r[2]),
+    isNan: !!r[3],
+  }));
 }
 
 function ordered(query: PointQuery, direction: 'asc' | 'desc'): PointQuery {
@@ -96,11 +108,21 @@ function ordered(query: PointQuery, direction: 'asc' | 'desc'): PointQuery {
     .orderBy('is_nan', direction);
 }
 
-const num = (value: number | string | null) => (value === null ? undefined : Number(value));
+const ROLLUP_READ_COLUMNS = [
+  'min_value',
+  'min_step',
+  'min_timestamp',
+  'max_value',
+  'max_step',
+  'max_timestamp',
+  'nan_step',
+  'nan_timestamp',
+] as const;
 
 /** Every piece's extremes into `fold`: rollup rows in one UNION ALL (each branch an index range), raw points beside. */
 async function foldPieces(
   db: Kysely<Database>,
+  dialect: SqlDialect,
   runId: string,
   key: string,
   pieces: readonly StepPiece[],
@@ -118,16 +140,7 @@ async function foldPieces(
   const branch = (p: StepPiece) =>
     db
       .selectFrom('metric_rollups')
-      .select([
-        'min_value',
-        'min_step',
-        'min_timestamp',
-        'max_value',
-        'max_step',
-        'max_timestamp',
-        'nan_step',
-        'nan_timestamp',
-      ])
+      .select(ROLLUP_READ_COLUMNS)
       .where('run_uuid', '=', runId)
       .where('key', '=', key)
       .where('width', '=', p.width)
@@ -135,13 +148,9 @@ async function foldPieces(
       .where('bucket', '<=', p.last);
   let query = branch(rolled[0]!);
   for (const piece of rolled.slice(1)) query = query.unionAll(branch(piece));
-  for (const row of await query.execute()) {
-    const point = (value: number | string | null, step: number | string | null, timestamp: number | string | null) =>
-      step === null ? undefined : { value: Number(value ?? 0), step: Number(step), timestamp: num(timestamp) ?? 0 };
-    fold.addExtremes({
-      min: point(row.min_value, row.min_step, row.min_timestamp),
-      max: point(row.max_value, row.max_step, row.max_timestamp),
-      nan: point(0, row.nan_step, row.nan_timestamp),
-    });
+  if (dialect.selectArrays) {
+    for (const row of await dialect.selectArrays(query)) fold.addRollupRow(row);
+  } else {
+    for (const row of await query.execute()) fold.addRollupRow(ROLLUP_READ_COLUMNS.map((c) => row[c]));
   }
 }

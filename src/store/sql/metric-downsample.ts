@@ -1,4 +1,4 @@
-import { type BucketExtremes, offer, ROLLUP_WIDTHS } from './metric-rollups.ts';
+import { type BucketExtremes, type ExtremePoint, offer, ROLLUP_WIDTHS } from './metric-rollups.ts';
 
 /** A metric point as stored: NaN is `isNan` (its value is 0), ±Infinity is ±Number.MAX_VALUE. */
 export interface StoredPoint {
@@ -83,6 +83,30 @@ export class BucketFold {
     else {
       offer(extremes, 'min', point);
       offer(extremes, 'max', point);
+    }
+  }
+
+  /** A scratch point: offer() copies what it keeps, so one object serves every row read. */
+  private readonly scratch: ExtremePoint = { value: 0, step: 0, timestamp: 0 };
+
+  /**
+   * One rollup row's three groups, as the columns come (min value, step, timestamp, max value,
+   * step, timestamp, NaN step, timestamp; NULL where the bucket has no such point). Thousands of
+   * rows per read: no object per row.
+   */
+  addRollupRow(row: readonly unknown[]): void {
+    const p = this.scratch;
+    if (row[1] !== null) {
+      [p.value, p.step, p.timestamp] = [Number(row[0]), Number(row[1]), Number(row[2])];
+      offer(this.at(p.step), 'min', p);
+    }
+    if (row[4] !== null) {
+      [p.value, p.step, p.timestamp] = [Number(row[3]), Number(row[4]), Number(row[5])];
+      offer(this.at(p.step), 'max', p);
+    }
+    if (row[6] !== null) {
+      [p.value, p.step, p.timestamp] = [0, Number(row[6]), Number(row[7])];
+      offer(this.at(p.step), 'nan', p);
     }
   }
 

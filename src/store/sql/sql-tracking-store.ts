@@ -32,7 +32,7 @@ class SqlTrackingOperations implements TrackingWrites {
   streamMetricHistory: TrackingWrites['streamMetricHistory'] = (runId, key, pageSize) =>
     metrics.streamMetricHistory(this.db, runId, key, pageSize);
   getMetricHistoryDownsampled: TrackingWrites['getMetricHistoryDownsampled'] = (runId, key, request) =>
-    getMetricHistoryDownsampled(this.db, runId, key, request);
+    getMetricHistoryDownsampled(this.db, this.dialect, runId, key, request);
   getMetricSteps: TrackingWrites['getMetricSteps'] = (runId, key, start, end) =>
     metrics.getMetricSteps(this.db, runId, key, start, end);
   getMetricsAtSteps: TrackingWrites['getMetricsAtSteps'] = (runId, key, steps) =>

@@ -78,6 +78,9 @@ export const sqliteDialect: SqlDialect = {
  * uses, so they join the transaction in progress). Per row, SQLite needs no statement parsing and
  * no parameter array of a thousand rows; this is the raw insert path bench/ compares against.
  */
+/** Array-mode statements kept per connection; a read's SQL has few shapes, so this bound is rarely reached. */
+const MAX_ARRAY_STATEMENTS = 64;
+
 export function sqliteDialectOn(raw: BetterSqlite3.Database): SqlDialect {
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepared = (text: string) => {
@@ -88,6 +91,16 @@ export function sqliteDialectOn(raw: BetterSqlite3.Database): SqlDialect {
   const runEach = (text: string, rows: readonly (readonly unknown[])[]) => {
     const statement = prepared(text);
     for (const row of rows) statement.run(row);
+  };
+  // Raw mode is a property of the statement, so array reads keep statements of their own.
+  const arrayStatements = new Map<string, BetterSqlite3.Statement>();
+  const preparedForArrays = (text: string) => {
+    let statement = arrayStatements.get(text);
+    if (!statement) {
+      if (arrayStatements.size >= MAX_ARRAY_STATEMENTS) arrayStatements.clear();
+      arrayStatements.set(text, (statement = raw.prepare(text).raw(true)));
+    }
+    return statement;
   };
   return {
     ...sqliteDialect,
@@ -103,6 +116,10 @@ export function sqliteDialectOn(raw: BetterSqlite3.Database): SqlDialect {
         singleRowInsert(syntax.quote, table, columns, onConflictKeepGreatestPerGroup(syntax.quote, table, spec)),
         rows,
       ),
+    selectArrays: async (query) => {
+      const compiled = query.compile();
+      return preparedForArrays(compiled.sql).all(compiled.parameters) as unknown[][];
+    },
   };
 }
 
