@@ -66,6 +66,7 @@ export const mysqlDialect: SqlDialect = {
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
   nullsSortLow: true,
   orderByNullsModifier: false,
+  plansExistsAsJoin: true,
   // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
   currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
   listIndexNames: async (db) =>

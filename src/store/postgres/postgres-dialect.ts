@@ -70,6 +70,7 @@ export const postgresDialect: SqlDialect = {
   lockRowsForUpdate: (query) => query.forUpdate() as typeof query,
   nullsSortLow: false,
   orderByNullsModifier: true,
+  plansExistsAsJoin: true,
   jsonArrayAgg: (values, orderBy) =>
     sql<string>`json_agg(json_build_array(${sql.join(values)}) order by ${orderBy})::text`,
   // The wire protocol counts bind parameters in an unsigned 16-bit field.

@@ -123,6 +123,12 @@ export interface SqlDialect {
   /** Whether ORDER BY takes NULLS FIRST / NULLS LAST (MySQL's does not). */
   readonly orderByNullsModifier: boolean;
   /**
+   * Whether the planner turns `EXISTS (subquery)` into a join it can start from (PostgreSQL, and
+   * MariaDB's exists_to_in). SQLite does not: there a selective filter is written `IN (subquery)`
+   * so that its index can drive the search.
+   */
+  readonly plansExistsAsJoin: boolean;
+  /**
    * An aggregate: per group, the text of a JSON array holding one array of `values` per row, in
    * `orderBy` order. Reading a page of runs, one such row per run parses faster than a row per
    * entry. Absent where the engine has no ordered JSON aggregate; callers then read plain rows.

@@ -72,8 +72,9 @@ function runCondition(eb: RunsBuilder, c: Comparison, dialect: SqlDialect): Expr
         .where((kv) => compareColumn(kv, kv.ref('kv.value'), c.comparator, c.value, dialect));
       // An equality usually selects few runs: as `run_uuid IN (…)` the (key, value, run_uuid)
       // index can yield them first, and the runs are looked up by id, instead of every run of the
-      // experiment being probed for the entry (SQLite never turns EXISTS into a join).
-      if (c.comparator === '=' || c.comparator === 'IN') {
+      // experiment being probed for the entry. Only where the planner would not find that plan
+      // from EXISTS itself: PostgreSQL's, without statistics yet, chose far worse from IN.
+      if (!dialect.plansExistsAsJoin && (c.comparator === '=' || c.comparator === 'IN')) {
         return eb('runs.run_uuid', 'in', matching.select('kv.run_uuid'));
       }
       return eb.exists(matching.select(sql.lit(1).as('one')).whereRef('kv.run_uuid', '=', 'runs.run_uuid'));

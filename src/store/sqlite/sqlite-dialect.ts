@@ -68,6 +68,7 @@ export const sqliteDialect: SqlDialect = {
   lockRowsForUpdate: (query) => query,
   nullsSortLow: true,
   orderByNullsModifier: true,
+  plansExistsAsJoin: false,
   jsonArrayAgg: (values, orderBy) => sql<string>`json_group_array(json_array(${sql.join(values)}) order by ${orderBy})`,
   maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
