@@ -5,7 +5,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { startTestServer } from '../test/helpers/test-server.ts';
+import type { MetadataStore } from '../src/store/store.ts';
+import { createTestApp } from '../test/helpers/test-server.ts';
 
 export type EngineId = 'sqlite' | 'postgres' | 'mysql';
 
@@ -76,19 +77,24 @@ export async function probe(engine: Engine): Promise<string> {
 
 export interface PlumbServer {
   readonly baseUrl: string;
+  /** The server's own store, for loading data faster than the API can (bench/search-data.ts). */
+  readonly store: MetadataStore;
   close(): Promise<void>;
 }
 
 /**
- * An in-process Plumb server on a fresh database of `engine` (dropped on close): startTestServer()
- * with PLUMB_TEST_STORE set for the call and restored afterwards.
+ * An in-process Plumb server on a fresh database of `engine` (dropped on close), or on the
+ * database at `storeUri` (kept), listening as startTestServer() does, with PLUMB_TEST_STORE set
+ * for the call and restored afterwards.
  */
-export async function startPlumb(engine: Engine): Promise<PlumbServer> {
+export async function startPlumb(engine: Engine, storeUri?: string): Promise<PlumbServer> {
   const previous = process.env.PLUMB_TEST_STORE;
   if (engine.testStore === undefined) delete process.env.PLUMB_TEST_STORE;
   else process.env.PLUMB_TEST_STORE = engine.testStore;
   try {
-    return await startTestServer();
+    const test = await createTestApp(storeUri ? { env: { MLFLOW_BACKEND_STORE_URI: storeUri } } : {});
+    const baseUrl = await test.app.http.listen({ host: '127.0.0.1', port: 0 });
+    return { baseUrl, store: test.app.store, close: () => test.close() };
   } finally {
     if (previous === undefined) delete process.env.PLUMB_TEST_STORE;
     else process.env.PLUMB_TEST_STORE = previous;

@@ -7,6 +7,8 @@
  * BENCH_VALUES   values per ingest measurement (default 100,000; 1,000,000 for a long run)
  * BENCH_ENGINES  comma-separated subset of sqlite,postgres,mysql (default: all)
  * BENCH_SEARCH_SAMPLES  timed requests per read query (default 40)
+ * BENCH_SEARCH_LARGE_RUNS, BENCH_SEARCH_LARGE_ENGINES, BENCH_SEARCH_CACHE: the 100k-run search
+ *   dataset (bench/search.ts)
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -14,14 +16,7 @@ import { type Engine, ENGINES, probe, whereIs } from './engines.ts';
 import { type HistoryResult, historyRows, measureHistory } from './history.ts';
 import { type IngestResult, measureIngest } from './ingest.ts';
 import { bestOfRounds, limitFor, type RawResult, rawLimits } from './raw-limits.ts';
-import {
-  MAX_RESULTS,
-  METRICS_PER_RUN,
-  measureSearch,
-  PARAMS_PER_RUN,
-  SEARCH_RUNS,
-  type SearchResult,
-} from './search.ts';
+import { measureSearch, type SearchResult, searchRows } from './search.ts';
 import { type Align, int, ms, pct, type TableRow, table } from './util.ts';
 import { batchCount, VALUES_PER_BATCH } from './workload.ts';
 
@@ -64,8 +59,7 @@ async function benchEngine(engine: Engine, version: string, batches: number): Pr
     ingest.push(await measureIngest(engine, batches, clients));
   }
   const raw = bestOfRounds([firstRaw, await rawRound(2)]);
-  progress(`${engine.label}: search on ${int(SEARCH_RUNS)} runs`);
-  const search = await measureSearch(engine);
+  const search = await measureSearch(engine, progress);
   progress(`${engine.label}: history reads (1M points logged first)`);
   const history = await measureHistory(engine);
   const seconds = (performance.now() - started) / 1000;
@@ -111,19 +105,7 @@ function engineTable(report: EngineReport, batches: number): string {
       ],
     },
     ...report.raw.map((r) => ({ cells: [rawLabel(r), int(r.rowsPerSecond), '', '', '', limitMarker(report, r)] })),
-    {
-      heading: true,
-      cells: [
-        `reads on ${int(SEARCH_RUNS)} runs × ${PARAMS_PER_RUN} params × ${METRICS_PER_RUN} metrics ` +
-          `(loaded in ${report.search.loadSeconds.toFixed(1)} s), max_results ${MAX_RESULTS}`,
-        'returned',
-        'p50',
-        'p95',
-      ],
-    },
-    ...report.search.queries.map((q) => ({
-      cells: [q.label, int(q.returned), ms(q.latency.p50), ms(q.latency.p95)],
-    })),
+    ...searchRows(report.search),
     ...historyRows(report.history),
   ];
   const align: Align[] = ['left', 'right', 'right', 'right', 'right', 'left'];

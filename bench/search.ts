@@ -1,18 +1,31 @@
 /**
- * Read latency on a fresh server holding 2,000 runs of ~20 params and ~10 metrics each (made with
- * runs/create + one log-batch per run, 8 at a time): three runs/search shapes and the history of
- * one 1000-point metric. Each query runs a few times untimed, then SAMPLES times one after another.
+ * Read latency of runs/search on two datasets (bench/search-data.ts): 2,000 runs × 20 params × 10
+ * metrics loaded over HTTP on a fresh database, and 100,000 runs × 20 params × 50 metrics written
+ * through the store and kept between runs (bench/search-dataset.ts); plus the history of one
+ * 1000-point metric. Statistics are gathered after a load, as a running engine would. Each query runs a few times untimed, then SAMPLES times one after another.
+ *
+ * BENCH_SEARCH_LARGE_RUNS     runs in the large dataset (default 100,000; 0 leaves it out)
+ * BENCH_SEARCH_LARGE_ENGINES  engines it runs on: a list of sqlite,postgres,mysql or `all` (default sqlite)
+ * BENCH_SEARCH_CACHE=0        builds the large dataset afresh and drops it afterwards
  */
-import { performance } from 'node:perf_hooks';
-import { type Engine, startPlumb } from './engines.ts';
-import { createExperiment, createRun, get, type Latency, pool, post, postJson, prng, sampleLatency } from './util.ts';
+import type { Engine } from './engines.ts';
+import { type DatasetCounts, type DatasetSpec, PARAMS_PER_RUN, TEAM_TAG } from './search-data.ts';
+import { openDataset } from './search-dataset.ts';
+import {
+  createExperiment,
+  createRun,
+  get,
+  int,
+  type Latency,
+  ms,
+  post,
+  postJson,
+  sampleLatency,
+  type TableRow,
+} from './util.ts';
 
-export const SEARCH_RUNS = 2000;
-export const PARAMS_PER_RUN = 20;
-export const METRICS_PER_RUN = 10;
-const PARAM_VALUES = 10;
+const SMALL: DatasetSpec = { runs: 2000, metricsPerRun: 10 };
 const HISTORY_POINTS = 1000;
-const LOADERS = 8;
 export const MAX_RESULTS = 100;
 const SAMPLES = Number(process.env.BENCH_SEARCH_SAMPLES ?? 40);
 const WARMUP = 3;
@@ -24,48 +37,23 @@ export interface SearchQuery {
   readonly returned: number;
 }
 
-export interface SearchResult {
-  readonly loadSeconds: number;
+export interface SearchDataset {
+  readonly spec: DatasetSpec;
+  /** How the runs got there, for the heading: "loaded over HTTP in 18.3 s", "kept from an earlier run". */
+  readonly loaded: string;
   readonly queries: readonly SearchQuery[];
 }
 
-/**
- * 2,000 runs: params p0..p19 = 'v0'..'v9' and metrics m0..m9 in [0, 1), all pseudo-random. Returns
- * how many runs the filtered search must find.
- */
-async function loadRuns(baseUrl: string, experimentId: string): Promise<number> {
-  const random = prng(42);
-  const bodies = Array.from({ length: SEARCH_RUNS }, () => ({
-    params: Array.from({ length: PARAMS_PER_RUN }, (_, p) => ({
-      key: `p${p}`,
-      value: `v${Math.floor(random() * PARAM_VALUES)}`,
-    })),
-    metrics: Array.from({ length: METRICS_PER_RUN }, (_, m) => ({
-      key: `m${m}`,
-      value: random(),
-      timestamp: 1_700_000_000_000,
-      step: 0,
-    })),
-  }));
-  const startTime = Date.now() - SEARCH_RUNS * 1000;
-  await pool(SEARCH_RUNS, LOADERS, async (i) => {
-    const runId = await createRun(baseUrl, experimentId, startTime + i * 1000);
-    await post(baseUrl, 'runs/log-batch', { run_id: runId, ...bodies[i] });
-  });
-  return bodies.filter((b) => b.params[3]!.value === 'v7' && b.metrics[2]!.value > 0.5).length;
+export interface SearchResult {
+  readonly datasets: readonly SearchDataset[];
 }
 
-/** One run, in an experiment of its own, with a 1000-point history of `loss`. */
-async function loadHistory(baseUrl: string): Promise<string> {
-  const runId = await createRun(baseUrl, await createExperiment(baseUrl, 'history'));
-  const metrics = Array.from({ length: HISTORY_POINTS }, (_, step) => ({
-    key: 'loss',
-    value: 1 / (step + 1),
-    timestamp: 1_700_000_000_000 + step,
-    step,
-  }));
-  await post(baseUrl, 'runs/log-batch', { run_id: runId, metrics });
-  return runId;
+/** The large dataset's size, or undefined when it is left out on `engine`. */
+function largeSpec(engine: Engine): DatasetSpec | undefined {
+  const runs = Number(process.env.BENCH_SEARCH_LARGE_RUNS ?? 100_000);
+  const engines = (process.env.BENCH_SEARCH_LARGE_ENGINES ?? 'sqlite').split(',').map((s) => s.trim());
+  if (!(runs > 0) || !(engines.includes('all') || engines.includes(engine.id))) return undefined;
+  return { runs, metricsPerRun: 50 };
 }
 
 async function searchQuery(
@@ -84,20 +72,17 @@ async function searchQuery(
   return { label, latency, returned };
 }
 
-async function searchOn(baseUrl: string): Promise<SearchResult> {
-  const started = performance.now();
-  const experimentId = await createExperiment(baseUrl, 'search');
-  const matching = await loadRuns(baseUrl, experimentId);
-  const historyRun = await loadHistory(baseUrl);
-  const loadSeconds = (performance.now() - started) / 1000;
+/** The four search shapes, each checked to return a full page (or every match when fewer). */
+async function searchShapes(baseUrl: string, experimentId: string, counts: DatasetCounts): Promise<SearchQuery[]> {
   const page = { experiment_ids: [experimentId], max_results: MAX_RESULTS };
-  const queries = [
+  const full = (matching: number) => Math.min(MAX_RESULTS, matching);
+  return [
     await searchQuery(baseUrl, 'runs/search, no filter, default order', page, MAX_RESULTS),
     await searchQuery(
       baseUrl,
       "runs/search, params.p3 = 'v7' and metrics.m2 > 0.5, order by metrics.m1 DESC",
       { ...page, filter: "params.p3 = 'v7' and metrics.m2 > 0.5", order_by: ['metrics.m1 DESC'] },
-      Math.min(MAX_RESULTS, matching),
+      full(counts.paramAndMetric),
     ),
     await searchQuery(
       baseUrl,
@@ -105,22 +90,79 @@ async function searchOn(baseUrl: string): Promise<SearchResult> {
       { ...page, order_by: ['params.p5 ASC'] },
       MAX_RESULTS,
     ),
+    await searchQuery(
+      baseUrl,
+      `runs/search, tags.${TEAM_TAG} = 'team7', default order`,
+      { ...page, filter: `tags.${TEAM_TAG} = 'team7'` },
+      full(counts.team7),
+    ),
   ];
+}
+
+/** One run, in an experiment of its own, with a 1000-point history of `loss`; its read latency. */
+async function historyQuery(baseUrl: string): Promise<SearchQuery> {
+  const runId = await createRun(baseUrl, await createExperiment(baseUrl, 'history'));
+  const metrics = Array.from({ length: HISTORY_POINTS }, (_, step) => ({
+    key: 'loss',
+    value: 1 / (step + 1),
+    timestamp: 1_700_000_000_000 + step,
+    step,
+  }));
+  await post(baseUrl, 'runs/log-batch', { run_id: runId, metrics });
   let points = 0;
-  const history = await sampleLatency(SAMPLES, WARMUP, async () => {
-    const { metrics } = await get(baseUrl, `metrics/get-history?run_id=${historyRun}&metric_key=loss`);
+  const latency = await sampleLatency(SAMPLES, WARMUP, async () => {
+    const { metrics } = await get(baseUrl, `metrics/get-history?run_id=${runId}&metric_key=loss`);
     points = (metrics as unknown[] | undefined)?.length ?? 0;
   });
   if (points !== HISTORY_POINTS) throw new Error(`get-history returned ${points} points, ${HISTORY_POINTS} logged`);
-  queries.push({ label: `metrics/get-history, ${HISTORY_POINTS}-point history`, latency: history, returned: points });
-  return { loadSeconds, queries };
+  return { label: `metrics/get-history, ${HISTORY_POINTS}-point history`, latency, returned: points };
 }
 
-export async function measureSearch(engine: Engine): Promise<SearchResult> {
-  const server = await startPlumb(engine);
+async function measureDataset(
+  engine: Engine,
+  spec: DatasetSpec,
+  over: 'http' | 'store',
+  progress: (message: string) => void,
+): Promise<SearchDataset> {
+  progress(`${engine.label}: search on ${int(spec.runs)} runs`);
+  const dataset = await openDataset(engine, spec, over, progress);
   try {
-    return await searchOn(server.baseUrl);
+    const { baseUrl } = dataset.server;
+    const seconds = dataset.loadSeconds?.toFixed(over === 'http' ? 1 : 0);
+    const loaded =
+      seconds === undefined
+        ? 'kept from an earlier run'
+        : over === 'http'
+          ? `loaded over HTTP in ${seconds} s`
+          : `written through the store in ${seconds} s`;
+    const queries = await searchShapes(baseUrl, dataset.experimentId, dataset.counts);
+    if (over === 'http') queries.push(await historyQuery(baseUrl));
+    return { spec, loaded, queries };
   } finally {
-    await server.close();
+    await dataset.close();
   }
+}
+
+export async function measureSearch(engine: Engine, progress: (message: string) => void): Promise<SearchResult> {
+  const datasets = [await measureDataset(engine, SMALL, 'http', progress)];
+  const large = largeSpec(engine);
+  if (large) datasets.push(await measureDataset(engine, large, 'store', progress));
+  return { datasets };
+}
+
+/** The engine table's rows for the search results: a heading per dataset, a row per query. */
+export function searchRows(result: SearchResult): TableRow[] {
+  return result.datasets.flatMap((d) => [
+    {
+      heading: true,
+      cells: [
+        `reads on ${int(d.spec.runs)} runs × ${PARAMS_PER_RUN} params × ${d.spec.metricsPerRun} metrics ` +
+          `(${d.loaded}), max_results ${MAX_RESULTS}`,
+        'returned',
+        'p50',
+        'p95',
+      ],
+    },
+    ...d.queries.map((q) => ({ cells: [q.label, int(q.returned), ms(q.latency.p50), ms(q.latency.p95)] })),
+  ]);
 }
