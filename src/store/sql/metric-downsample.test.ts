@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { coverSteps, planBuckets } from './metric-downsample.ts';
-import { ROLLUP_WIDTHS } from './metric-rollups.ts';
+import { ROLLUP_FACTOR, ROLLUP_WIDTHS } from './metric-rollups.ts';
 
 /** Deterministic ranges, small and large, on both sides of zero. */
 function* ranges(): Generator<[number, number]> {
@@ -26,8 +26,8 @@ void describe('downsampling plan', () => {
         assert.ok(2 * buckets + 2 <= budget, `${lo}..${hi}, budget ${budget}: ${buckets} buckets`);
         assert.equal(bucketWidth % level, 0);
         assert.ok(level === 1 || ROLLUP_WIDTHS.includes(level));
-        // The coarsest usable width: below the widest, rows read stay within 16 per output bucket.
-        if (level > 1 && level < ROLLUP_WIDTHS.at(-1)!) assert.ok((hi - lo + 1) / level <= 16 * budget);
+        // The coarsest usable width: below the widest, rows read stay within ROLLUP_FACTOR per output bucket.
+        if (level > 1 && level < ROLLUP_WIDTHS.at(-1)!) assert.ok((hi - lo + 1) / level <= ROLLUP_FACTOR * budget);
       }
     }
   });

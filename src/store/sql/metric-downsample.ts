@@ -33,8 +33,8 @@ export function planBuckets(lo: number, hi: number, budget: number): { level: nu
 /**
  * Covers steps lo..hi exactly with rollup buckets that lie wholly inside it, coarsest first:
  * whole buckets at `level`, the uncovered ends with the next finer width, and so on; what is left
- * below the finest width is read as raw points (width 1). At most 15 buckets per finer width and
- * 15 steps of points per end.
+ * below the finest width is read as raw points (width 1). At most ROLLUP_FACTOR − 1 buckets per
+ * finer width and end, and as many steps of points.
  */
 export function coverSteps(lo: number, hi: number, level: number): StepPiece[] {
   const widths = [1, ...ROLLUP_WIDTHS.filter((w) => w <= level)];

@@ -1,14 +1,18 @@
 import { type Compilable, type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { BulkColumn, BulkRow, MergeGroup, SqlDialect } from './dialect.ts';
 
+/** Each rollup width is this many times the one below it. */
+export const ROLLUP_FACTOR = 32;
+
 /**
- * Step-bucket widths of the metric rollups, finest first, each 16 times the one before. A
- * downsampled read of a range R steps wide into n buckets reads the coarsest width ≤ R/n: between
- * n and 16·n rows whatever the history's length, up to R ≈ 16·n·2²⁰ (8·10⁹ steps for n = 500);
- * wider ranges read R/2²⁰ rows. Each width costs about one upserted row per key and logged batch
- * (plus one per 16 steps at the finest): five widths, not more, to keep the ingest cost small.
+ * Step-bucket widths of the metric rollups, finest first. A downsampled read of a range R steps
+ * wide into n buckets reads the coarsest width ≤ R/n: between n and 32·n rows whatever the
+ * history's length, up to R ≈ 32·n·32768 (5·10⁸ steps for n = 500); wider ranges read R/32768
+ * rows. Every width costs an upserted row per key and logged request, and the finest one more per
+ * 32 steps a request spans, so there are few widths, far apart: with factor 16 and five widths a
+ * 1000-point log-batch wrote twice the rollup rows, and SQLite ingest over HTTP lost ~30%.
  */
-export const ROLLUP_WIDTHS: readonly number[] = [16, 256, 4096, 65_536, 1_048_576];
+export const ROLLUP_WIDTHS: readonly number[] = [32, 32 * ROLLUP_FACTOR, 32 * ROLLUP_FACTOR ** 2];
 
 /** A bucket's extreme point: its stored value (0 for NaN), step and timestamp. */
 export interface ExtremePoint {
@@ -141,7 +145,7 @@ export function metricRollupRows(rows: readonly BulkRow[]): BulkRow[] {
             e.nan?.timestamp ?? null,
           ]);
           // A coarse bucket's extremes are the extremes of its fine buckets' extremes.
-          const coarse = Math.floor(bucket / 16);
+          const coarse = Math.floor(bucket / ROLLUP_FACTOR);
           let merged = next.get(coarse);
           if (!merged) next.set(coarse, (merged = {}));
           merge(merged, e);
@@ -200,7 +204,7 @@ export function rollupBackfill(db: Kysely<any>): Compilable[] {
     const width = ROLLUP_WIDTHS[i]!;
     const fromPoints = i === 0;
     const table = fromPoints ? 'metrics' : 'metric_rollups';
-    const bucket = fromPoints ? floorDivision(ref('step'), width) : floorDivision(ref('bucket'), 16);
+    const bucket = fromPoints ? floorDivision(ref('step'), width) : floorDivision(ref('bucket'), ROLLUP_FACTOR);
     const source = fromPoints
       ? db.selectFrom('metrics')
       : db.selectFrom(table).where('width', '=', sql.lit(ROLLUP_WIDTHS[i - 1]!));
