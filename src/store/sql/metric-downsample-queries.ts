@@ -130,10 +130,10 @@ async function foldPieces(
 ): Promise<void> {
   const raw = pieces.filter((p) => p.width === 1);
   if (raw.length > 0) {
-    const rows = await pointsOf(db, runId, key)
-      .where((eb) => eb.or(raw.map((p) => eb.between('step', p.first, p.last))))
-      .execute();
-    for (const row of rows) fold.addPoint(toPoint(row));
+    // One branch per end: under an OR of two step ranges the planners scan the whole history.
+    let points = pointsOf(db, runId, key, raw[0]!.first, raw[0]!.last);
+    for (const piece of raw.slice(1)) points = points.unionAll(pointsOf(db, runId, key, piece.first, piece.last));
+    for (const point of await readPoints(dialect, points)) fold.addPoint(point);
   }
   const rolled = pieces.filter((p) => p.width > 1);
   if (rolled.length === 0) return;

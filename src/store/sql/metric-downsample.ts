@@ -16,17 +16,29 @@ export interface StepPiece {
 }
 
 /**
+ * Rows a read may take at full resolution before it trades resolution for speed: past this, the
+ * next coarser width serves if it still yields at least half the buckets the budget allows.
+ */
+const MAX_FULL_RESOLUTION_ROWS = 8192;
+
+/**
  * How a downsampled read of steps lo..hi into at most `budget` points is served: output buckets
  * `bucketWidth` steps wide (aligned at multiples of it), built from rollups `level` wide (1: the
  * points themselves). bucketWidth is a multiple of level, so each rollup bucket falls inside one
- * output bucket; two points per bucket plus the first and last of the range fit the budget.
+ * output bucket; two points per bucket plus the first and last of the range fit the budget. The
+ * level is the coarsest width that keeps full resolution (between n and 32·n rows for n buckets),
+ * or the next one up when that would read more than MAX_FULL_RESOLUTION_ROWS and still gives at
+ * least n/2 buckets (a range just too narrow for a width would otherwise read 32 times the rows).
  */
 export function planBuckets(lo: number, hi: number, budget: number): { level: number; bucketWidth: number } {
   const buckets = Math.floor((budget - 2) / 2);
+  const span = hi - lo + 1;
   // With width ≥ span/(buckets−1), aligned buckets over lo..hi number at most `buckets`.
-  const wanted = Math.max(1, Math.ceil((hi - lo + 1) / Math.max(1, buckets - 1)));
-  let level = 1;
-  for (const width of ROLLUP_WIDTHS) if (width <= wanted) level = width;
+  const wanted = Math.max(1, Math.ceil(span / Math.max(1, buckets - 1)));
+  const finer = ROLLUP_WIDTHS.filter((w) => w <= wanted);
+  let level = finer.at(-1) ?? 1;
+  const coarser = ROLLUP_WIDTHS[finer.length];
+  if (span / level > MAX_FULL_RESOLUTION_ROWS && coarser !== undefined && coarser <= 2 * wanted) level = coarser;
   return { level, bucketWidth: Math.ceil(wanted / level) * level };
 }
 
