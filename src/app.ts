@@ -62,18 +62,18 @@ export function openMetadataStore(
   config: StoreConfig,
   options: { readOnly?: boolean; writeQueueRows?: number } = {},
 ): MetadataStore {
-  const writeGroups = options.writeQueueRows === undefined ? {} : { maxQueuedRows: options.writeQueueRows };
+  const { writeQueueRows } = options;
   switch (config.kind) {
     case 'sqlite':
       return openSqliteMetadataStore({
         path: config.path,
         now: systemClock.now,
         readOnly: options.readOnly,
-        writeGroups,
+        writeQueueRows,
       });
     case 'postgres':
       // The `pg` driver itself loads on the first query (see openPostgres): SQLite users never load it.
-      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly, writeGroups });
+      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly, writeQueueRows });
     case 'mysql':
       // mysql2 itself loads on the first query (see openMysql): other users never load it.
       return openMysqlMetadataStore({
@@ -83,7 +83,7 @@ export function openMetadataStore(
         statementTimeoutMs: config.statementTimeoutMs,
         readOnly: options.readOnly,
         now: systemClock.now,
-        writeGroups,
+        writeQueueRows,
       });
     default: {
       const unknown: never = config;

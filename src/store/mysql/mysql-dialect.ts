@@ -261,6 +261,11 @@ const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBST
  * not use MySQL never loads it. BIGINT comes back as JS numbers (ids and epoch ms stay far below
  * 2^53), and the connection collation is utf8mb4_bin to match the tables (see MysqlDdlPlugin).
  */
+/** Connections the pool opens at most: `pool_size` in the URI, or 10. */
+export function connectionLimitOf(options: { readonly connectionLimit?: number | undefined }): number {
+  return options.connectionLimit ?? 10;
+}
+
 export function openMysql(options: MysqlOptions): {
   db: Kysely<Database>;
   pool: () => Pool | undefined;
@@ -280,8 +285,8 @@ export function openMysql(options: MysqlOptions): {
         charset: 'UTF8MB4_BIN',
         supportBigNumbers: false,
         bigNumberStrings: false,
-        connectionLimit: options.connectionLimit ?? 10,
-        maxIdle: options.connectionLimit ?? 10,
+        connectionLimit: connectionLimitOf(options),
+        maxIdle: connectionLimitOf(options),
         idleTimeout: options.idleTimeoutMs ?? 60_000,
         enableKeepAlive: true,
         timezone: 'Z',

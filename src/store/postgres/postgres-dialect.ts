@@ -209,6 +209,11 @@ export function openPostgres(options: PostgresOptions): Kysely<Database> {
 }
 
 /** `openPostgres`, plus the pool's use (undefined until the first query created the pool). */
+/** Connections the pool opens at most: `pool_size` in the URI, or 10. */
+export function connectionPoolSize(options: { readonly poolSize?: number | undefined }): number {
+  return options.poolSize ?? 10;
+}
+
 export function openPostgresPool(options: PostgresOptions): {
   db: Kysely<Database>;
   connectionPool: () => ConnectionPoolUse | undefined;
@@ -219,7 +224,7 @@ export function openPostgresPool(options: PostgresOptions): {
     const builtin = pg.types;
     const config: PoolConfig = {
       connectionString: options.connectionString,
-      max: options.poolSize ?? 10,
+      max: connectionPoolSize(options),
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       application_name: 'plumb',
       // Per pool, not pg.types.setTypeParser: other pg users in the process keep their parsers.

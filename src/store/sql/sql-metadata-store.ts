@@ -6,7 +6,7 @@ import type { SqlDialect } from './dialect.ts';
 import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
 import { createSqlMaintenanceStore } from './sql-maintenance-store.ts';
-import { DEFAULT_WRITE_GROUPS, type WriteGroupSettings } from './write-groups.ts';
+import { writeGroupSettings } from './write-groups.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
 import { checkSchema } from './schema-check.ts';
@@ -22,13 +22,19 @@ export function createSqlMetadataStore(
     now: () => number;
     onClose?: () => Promise<void> | void;
     connectionPool?: () => ConnectionPoolUse | undefined;
-    /** Group commit of run writes; one lane (SQLite's single writer) unless the engine has a pool. */
-    writeGroups?: Partial<WriteGroupSettings>;
+    /** The connection pool's size; none for an engine with one connection (SQLite). */
+    poolSize?: number;
+    /** Rows waiting for group commit at most (PLUMB_WRITE_QUEUE_ROWS). */
+    writeQueueRows?: number;
   },
 ): MetadataStore {
   const migrator = new Migrator(db, dialect);
   return {
-    tracking: new SqlTrackingStore(db, dialect, { ...DEFAULT_WRITE_GROUPS, ...options.writeGroups }),
+    tracking: new SqlTrackingStore(
+      db,
+      dialect,
+      writeGroupSettings({ poolSize: options.poolSize, maxQueuedRows: options.writeQueueRows }),
+    ),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
     maintenance: createSqlMaintenanceStore(db, dialect, migrator),
     registry: new SqlRegistryStore(db, dialect),

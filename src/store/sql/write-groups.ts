@@ -20,6 +20,18 @@ export const DEFAULT_WRITE_GROUPS: WriteGroupSettings = {
   maxQueuedRows: 200_000,
 };
 
+/**
+ * The settings for an engine: one lane without a pool (SQLite's single writer); with a pool, half
+ * of it writes groups and the rest stays free for reads and other writes.
+ */
+export function writeGroupSettings(options: { poolSize?: number; maxQueuedRows?: number }): WriteGroupSettings {
+  return {
+    ...DEFAULT_WRITE_GROUPS,
+    lanes: options.poolSize === undefined ? 1 : Math.max(1, Math.floor(options.poolSize / 2)),
+    maxQueuedRows: options.maxQueuedRows ?? DEFAULT_WRITE_GROUPS.maxQueuedRows,
+  };
+}
+
 /** Seconds a refused client is asked to wait: about one full queue's drain time. */
 const RETRY_AFTER_SECONDS = 1;
 

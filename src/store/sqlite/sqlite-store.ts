@@ -1,15 +1,11 @@
 import type { MetadataStore } from '../store.ts';
 import { createSqlMetadataStore } from '../sql/sql-metadata-store.ts';
-import type { WriteGroupSettings } from '../sql/write-groups.ts';
 import { openSqlite, type SqliteOptions, sqliteDialectOn } from './sqlite-dialect.ts';
 
 export function openSqliteMetadataStore(
-  options: SqliteOptions & { now: () => number; writeGroups?: Partial<WriteGroupSettings> },
+  options: SqliteOptions & { now: () => number; writeQueueRows?: number },
 ): MetadataStore {
   const { db, raw } = openSqlite(options);
-  // One writer: one group in flight, the next one gathering behind it.
-  return createSqlMetadataStore(db, sqliteDialectOn(raw), {
-    now: options.now,
-    writeGroups: { ...options.writeGroups, lanes: 1 },
-  });
+  // No pool: one writer, so one group in flight and the next one gathering behind it.
+  return createSqlMetadataStore(db, sqliteDialectOn(raw), { now: options.now, writeQueueRows: options.writeQueueRows });
 }
