@@ -13,6 +13,7 @@ import {
   type WebhookTestApp,
   webhookApp,
 } from '../helpers/webhook-fixtures.ts';
+import { defaultStore } from '../helpers/test-server.ts';
 
 const ALLOW = { PLUMB_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
 const ALL_EVENTS = [
@@ -119,9 +120,16 @@ void describe('webhook deliveries', () => {
     );
     const none = await api.inject('GET', `/api/2.0/plumb/webhooks/${disabled.webhook_id}/deliveries`);
     assert.deepEqual(none.body, {});
+    // The first test's catch-all webhook got these changes too; let them land before the next test.
+    const everyChange = (await api.inject('GET', '/api/2.0/mlflow/webhooks')).body.webhooks.find(
+      (hook: { name: string }) => hook.name === 'all',
+    );
+    assert.equal((await settledDeliveries(api, everyChange.webhook_id)).length, 12);
   });
 
   void it('retries 5xx with backoff, then records the failure with every attempt', async () => {
+    // A receiver of its own: deliveries the shared app still retries must not count as this test's calls.
+    const receiver = await startReceiver();
     const failing = await webhookApp({ env: { ...ALLOW, MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES: '2' } });
     try {
       let calls = 0;
@@ -157,25 +165,26 @@ void describe('webhook deliveries', () => {
       });
       assert.equal(calls, 1);
     } finally {
-      receiver.respond = () => ({ status: 200, body: 'RECEIVER-SECRET-BODY' });
       await failing.close();
+      await receiver.close();
     }
   });
 
   void it('keeps a delivery enqueued before a stop and sends it after the restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'plumb-webhook-restart-'));
+    const store = await defaultStore(dir);
+    const receiver = await startReceiver();
     try {
       // The first server never gets to send: its worker polls only every ten minutes.
-      const first = await webhookApp({ dir, env: { ...ALLOW, PLUMB_WEBHOOK_POLL_INTERVAL_MS: '600000' } });
+      const first = await webhookApp({ store, env: { ...ALLOW, PLUMB_WEBHOOK_POLL_INTERVAL_MS: '600000' } });
       const hook = (await first.inject('POST', 'webhooks', { name: 'r', url: receiver.url, events: [ALL_EVENTS[0]] }))
         .body.webhook;
-      receiver.requests.length = 0;
       await first.inject('POST', 'registered-models/create', { name: 'survives-restart' });
       const pending = await first.inject('GET', `/api/2.0/plumb/webhooks/${hook.webhook_id}/deliveries`);
       assert.equal(pending.body.deliveries[0].state, 'PENDING');
       await first.close();
       assert.equal(receiver.requests.length, 0);
-      const second = await webhookApp({ dir, env: ALLOW });
+      const second = await webhookApp({ store, env: ALLOW });
       try {
         const [delivery] = await settledDeliveries(second, hook.webhook_id);
         assert.equal(delivery.state, 'DELIVERED');
@@ -185,6 +194,8 @@ void describe('webhook deliveries', () => {
         await second.close();
       }
     } finally {
+      await receiver.close();
+      await store.drop?.();
       rmSync(dir, { recursive: true, force: true });
     }
   });

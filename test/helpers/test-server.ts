@@ -23,7 +23,7 @@ export interface TestAppOptions {
  * PLUMB_TEST_STORE=postgres (or mysql) runs every app test on a fresh PostgreSQL (or MariaDB)
  * database of its own instead of a SQLite file (test/stores/api-on-*.test.ts run the API tests that way).
  */
-async function defaultStore(dir: string): Promise<{ uri: string; drop?: () => Promise<void> }> {
+export async function defaultStore(dir: string): Promise<{ uri: string; drop?: () => Promise<void> }> {
   if (process.env.PLUMB_TEST_STORE === 'postgres') return createTestDatabase();
   if (process.env.PLUMB_TEST_STORE === 'mysql') return createMysqlTestDatabase();
   return { uri: `sqlite:///${join(dir, 'mlruns.db')}` };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { Resolver } from '../../src/webhook-http/safe-webhook-transport.ts';
+import { defaultStore } from './test-server.ts';
 
 /** Parsed JSON answers; tests assert their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire bodies are checked by the assertions
@@ -70,11 +71,17 @@ export interface WebhookTestApp {
   close(): Promise<void>;
 }
 
-/** A Plumb app for webhook tests: http allowed, fast polling and retries, a fake resolver. */
+/**
+ * A Plumb app for webhook tests: http allowed, fast polling and retries, a fake resolver. Its
+ * metadata store is a fresh one of the test run's kind (PLUMB_TEST_STORE) unless the caller passes
+ * a `store` it owns, which outlives the app (two apps in turn on one outbox).
+ */
 export async function webhookApp(
-  options: { env?: Record<string, string>; resolver?: Resolver; dir?: string } = {},
+  options: { env?: Record<string, string>; resolver?: Resolver; store?: { uri: string } } = {},
 ): Promise<WebhookTestApp> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'plumb-webhooks-'));
+  const dir = mkdtempSync(join(tmpdir(), 'plumb-webhooks-'));
+  const ownStore = options.store ? undefined : await defaultStore(dir);
+  const store = options.store ?? ownStore!;
   const config = loadConfig(
     {
       PLUMB_LOG_LEVEL: 'silent',
@@ -85,7 +92,7 @@ export async function webhookApp(
       MLFLOW_WEBHOOK_REQUEST_TIMEOUT: '5',
       ...options.env,
     },
-    { backendStoreUri: `sqlite:///${join(dir, 'mlruns.db')}`, artifactsDestination: join(dir, 'mlartifacts') },
+    { backendStoreUri: store.uri, artifactsDestination: join(dir, 'mlartifacts') },
     dir,
   );
   const app = await createApp(config, {
@@ -106,7 +113,8 @@ export async function webhookApp(
     },
     async close() {
       await app.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      await ownStore?.drop?.();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -34,7 +34,6 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
-  private readonly workerId = randomUUID();
 
   constructor(
     private readonly deps: {
@@ -75,7 +74,8 @@ export class WebhookDispatcher {
   /** One round: claim, send, record. Returns how many deliveries it handled. */
   async runOnce(): Promise<number> {
     const { settings } = this.deps;
-    const token = `${this.workerId}:${randomUUID()}`;
+    // One token per round (it fits claim_token's 64 characters): a lease is this round's alone.
+    const token = randomUUID();
     const claimed = await this.deps.store.claimDueDeliveries(token, settings.batchSize, settings.leaseMs);
     await Promise.all(claimed.map((delivery) => this.send(token, delivery)));
     return claimed.length;
