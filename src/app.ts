@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { systemClock } from './core/clock.ts';
@@ -108,6 +109,9 @@ export function openMlflowSource(config: StoreConfig): MlflowSource {
     }
   }
 }
+
+/** `<package root>/dist/ui`: this file is src/app.ts or, built, dist/app.js; both sit one level below the root. */
+const DEFAULT_UI_DIR = fileURLToPath(new URL('../dist/ui', import.meta.url));
 
 const ABANDONED_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -274,6 +278,7 @@ export async function createApp(
       nodes,
       logger,
       version: PLUMB_VERSION,
+      uiDir: config.server.uiDir ?? DEFAULT_UI_DIR,
     });
     dispatcher.start();
     return {

@@ -10,6 +10,7 @@ import { registerRegistryRoutes } from './routes/registry.routes.ts';
 import type { RegistryServices } from './routes/registry-services.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
 import type { TrackingServices } from './routes/tracking-services.ts';
+import { registerUiRoutes } from './ui-routes.ts';
 import { registerWebhookRoutes, type WebhookRouteService } from './routes/webhooks.routes.ts';
 
 export interface HttpDeps {
@@ -20,6 +21,8 @@ export interface HttpDeps {
   readonly nodes?: NodeRouteService | undefined;
   readonly logger: Logger;
   readonly version: string;
+  /** The built web UI served at `/` (see ui-routes.ts); no UI routes without it. */
+  readonly uiDir?: string | undefined;
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
@@ -43,5 +46,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     });
   }
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
+  if (deps.uiDir !== undefined) registerUiRoutes(app, { dir: deps.uiDir });
   return app;
 }

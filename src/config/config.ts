@@ -81,6 +81,8 @@ export interface NodesConfig {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** PLUMB_UI_DIR: the built web UI to serve at `/`; the package's dist/ui when unset. */
+  readonly uiDir?: string | undefined;
 }
 
 export interface ConfigFlags {
@@ -140,6 +142,7 @@ const Raw = z.object({
   nodeHeartbeatMs: z.coerce.number().int().min(50).max(600_000),
   writeQueueRows: z.coerce.number().int().min(1).max(100_000_000),
   strictConfig: z.union([z.boolean(), bool]),
+  uiDir: z.string().min(1).optional(),
 });
 
 const list = (value: string): string[] =>
@@ -202,6 +205,7 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   nodeHeartbeatMs: { env: ['PLUMB_NODE_HEARTBEAT_MS'], fallback: 5000 },
   writeQueueRows: { env: ['PLUMB_WRITE_QUEUE_ROWS'], fallback: 200_000 },
   strictConfig: { flag: 'strictConfig', env: ['PLUMB_STRICT_CONFIG'], fallback: false },
+  uiDir: { env: ['PLUMB_UI_DIR'] },
 };
 
 function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
@@ -356,7 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       serveArtifacts: raw.serveArtifacts,
       allowOverwriteFinishedRuns: raw.allowOverwriteFinishedRuns,
     },
-    server: { host: raw.host, port: raw.port },
+    server: { host: raw.host, port: raw.port, ...(raw.uiDir ? { uiDir: resolve(cwd, raw.uiDir) } : {}) },
     tracking: { truncateLongValues: raw.truncateLongValues, writeQueueRows: raw.writeQueueRows },
     webhooks: {
       secretKey: raw.webhookSecretKey === undefined ? undefined : decodeSecretKey(raw.webhookSecretKey),
