@@ -1,0 +1,130 @@
+/**
+ * The client against a live in-process server: typed tracking calls, the fluent helpers, batching
+ * of more values than one log-batch takes, and withRun ending runs FINISHED or FAILED.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type LogItem, MlflowApiError, PlumbClient } from '../../src/client/index.ts';
+import { startTestServer } from '../helpers/test-server.ts';
+
+void describe('client tracking API against a live server', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let client: PlumbClient;
+  before(async () => {
+    server = await startTestServer();
+    client = new PlumbClient({ trackingUri: server.baseUrl, env: {} });
+  });
+  after(() => server.close());
+
+  void it('creates, finds, tags and searches experiments and runs', async () => {
+    const experimentId = await client.tracking.createExperiment({
+      name: 'client-exp',
+      tags: [{ key: 'team', value: 'a' }],
+    });
+    const byName = await client.tracking.getExperimentByName('client-exp');
+    assert.equal(byName.experiment_id, experimentId);
+    assert.deepEqual(byName.tags, [{ key: 'team', value: 'a' }]);
+    await client.tracking.setExperimentTag(experimentId, 'stage', 'dev');
+    assert.equal(
+      (await client.tracking.getExperiment(experimentId)).tags?.find((t) => t.key === 'stage')?.value,
+      'dev',
+    );
+
+    const run = await client.tracking.createRun({ experiment_id: experimentId, run_name: 'typed' });
+    assert.equal(run.info.status, 'RUNNING');
+    await client.tracking.logParam(run.info.run_id, 'lr', '0.1');
+    await client.tracking.logMetric(run.info.run_id, { key: 'nan', value: Number.NaN, timestamp: 1, step: 0 });
+    await client.tracking.logMetric(run.info.run_id, { key: 'inf', value: Number.NEGATIVE_INFINITY, timestamp: 1 });
+    const found = await client.tracking.searchRuns({ experiment_ids: [experimentId], filter: "params.lr = '0.1'" });
+    assert.deepEqual(
+      found.runs.map((r) => r.info.run_id),
+      [run.info.run_id],
+    );
+    const [nan] = (await client.tracking.getMetricHistoryPage(run.info.run_id, 'nan')).metrics;
+    assert.ok(Number.isNaN(nan?.value), 'NaN travels as "NaN" and comes back as NaN');
+    const [inf] = (await client.tracking.getMetricHistoryPage(run.info.run_id, 'inf')).metrics;
+    // Sent as "-Infinity"; stored, as MLflow stores it, as the most negative double.
+    assert.equal(inf?.value, -Number.MAX_VALUE);
+    const experiments = await client.tracking.searchExperiments({ filter: "name = 'client-exp'" });
+    assert.deepEqual(
+      experiments.experiments.map((e) => e.experiment_id),
+      [experimentId],
+    );
+  });
+
+  void it('throws MlflowApiError with the server error_code for a missing run and a changed param', async () => {
+    const missing = await client.tracking.getRun('0123456789abcdef0123456789abcdef').catch((e: unknown) => e);
+    assert.ok(missing instanceof MlflowApiError);
+    assert.equal(missing.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+    assert.equal(missing.status, 404);
+
+    const run = await client.startRun();
+    await run.logParams({ lr: 0.1 });
+    const changed = await run.logParams({ lr: 0.2 }).catch((e: unknown) => e);
+    assert.ok(changed instanceof MlflowApiError);
+    assert.equal(changed.errorCode, 'INVALID_PARAMETER_VALUE');
+    assert.equal(changed.status, 400);
+  });
+
+  void it('splits 2500 metrics, 250 params and 150 tags into log-batch requests the server accepts', async () => {
+    const run = await client.startRun({ experimentName: 'client-batching', runName: 'many' });
+    const items: LogItem[] = [];
+    for (let i = 0; i < 250; i++) items.push({ kind: 'param', key: `p${i}`, value: 'v'.repeat(6000) });
+    for (let i = 0; i < 150; i++) items.push({ kind: 'tag', key: `t${i}`, value: 'w'.repeat(8000) });
+    for (let step = 0; step < 2500; step++)
+      items.push({ kind: 'metric', key: 'loss', value: 1 / (step + 1), timestamp: 5, step });
+    await client.logBatch(run.id, items);
+    const stored = await client.tracking.getRun(run.id);
+    assert.equal(stored.data.params?.length, 250);
+    assert.equal(stored.data.tags?.filter((t) => t.key.startsWith('t')).length, 150);
+    const history = [];
+    for await (const point of client.tracking.metricHistory(run.id, 'loss', 1000)) history.push(point);
+    assert.equal(history.length, 2500);
+    assert.deepEqual(
+      history.map((p) => p.step),
+      Array.from({ length: 2500 }, (_, i) => i),
+    );
+  });
+
+  void it('fluent helpers log into a run and end it FINISHED', async () => {
+    const run = await client.startRun({ experimentName: 'client-fluent', runName: 'fluent', tags: { owner: 'me' } });
+    await run.logMetric('acc', 0.5, { step: 1 });
+    await run.logMetrics({ acc: 0.75, loss: 0.25 }, { step: 2 });
+    await run.setTags({ note: 'hello' });
+    const info = await run.end();
+    assert.equal(info.status, 'FINISHED');
+    const stored = await client.tracking.getRun(run.id);
+    assert.equal(stored.info.run_name, 'fluent');
+    const latest = Object.fromEntries((stored.data.metrics ?? []).map((m) => [m.key, m.value]));
+    assert.deepEqual(latest, { acc: 0.75, loss: 0.25 });
+    const tags = Object.fromEntries((stored.data.tags ?? []).map((t) => [t.key, t.value]));
+    assert.equal(tags.owner, 'me');
+    assert.equal(tags.note, 'hello');
+    assert.equal((await client.tracking.getExperimentByName('client-fluent')).experiment_id, stored.info.experiment_id);
+  });
+
+  void it('withRun ends the run FINISHED with the body result, or FAILED and rethrows', async () => {
+    let finishedId = '';
+    const result = await client.withRun({ runName: 'ok' }, async (run) => {
+      finishedId = run.id;
+      await run.logMetric('x', 1);
+      return 42;
+    });
+    assert.equal(result, 42);
+    assert.equal((await client.tracking.getRun(finishedId)).info.status, 'FINISHED');
+
+    let failedId = '';
+    const boom = new Error('training diverged');
+    await assert.rejects(
+      client.withRun({ runName: 'bad' }, async (run) => {
+        failedId = run.id;
+        await run.logMetric('x', 1);
+        throw boom;
+      }),
+      (error) => error === boom,
+    );
+    const failed = await client.tracking.getRun(failedId);
+    assert.equal(failed.info.status, 'FAILED');
+    assert.ok((failed.info.end_time ?? 0) > 0);
+  });
+});
