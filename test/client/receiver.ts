@@ -1,7 +1,7 @@
 /**
  * A local HTTP receiver for client tests: records every request (method, path, headers, body) and
  * answers each from a script, so tests can fail a call N times, send Retry-After, or lie about a
- * digest, and then check what the client sent.
+ * digest, hold an answer back until the test releases it, and then check what the client sent.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,10 +24,10 @@ export class Receiver {
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
-    private readonly answer: (request: Received, index: number) => Answer,
+    private readonly answer: (request: Received, index: number) => Answer | Promise<Answer>,
   ) {}
 
-  static async start(answer: (request: Received, index: number) => Answer): Promise<Receiver> {
+  static async start(answer: (request: Received, index: number) => Answer | Promise<Answer>): Promise<Receiver> {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -51,7 +51,7 @@ export class Receiver {
       at: Date.now(),
     };
     this.requests.push(received);
-    const answer = this.answer(received, this.requests.length - 1);
+    const answer = await this.answer(received, this.requests.length - 1);
     if (answer === 'reset') {
       request.socket.resetAndDestroy();
       return;
