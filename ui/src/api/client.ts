@@ -1,0 +1,181 @@
+import type { DownsampledHistory, Experiment, Metric, NodeInfo, Page, Run, ViewType } from './types.ts';
+
+/** A failed API call: MLflow's `{ error_code, message }`, or the transport's failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Fetcher = (input: string, init?: RequestInit) => Promise<Response>;
+
+const MLFLOW = '/ajax-api/2.0/mlflow';
+const PLUMB = '/ajax-api/2.0/plumb';
+
+/**
+ * The server's public HTTP API, as the UI uses it. Every call takes an AbortSignal so a page that
+ * goes away (or a newer request for the same view) cancels what it no longer needs.
+ */
+export class PlumbApi {
+  constructor(private readonly fetcher: Fetcher = (input, init) => fetch(input, init)) {}
+
+  async searchExperiments(
+    options: { filter?: string; viewType?: ViewType; pageToken?: string; maxResults?: number },
+    signal?: AbortSignal,
+  ): Promise<Page<Experiment>> {
+    const body = await this.post<{ experiments?: Experiment[]; next_page_token?: string }>(
+      '/experiments/search',
+      {
+        max_results: options.maxResults ?? 200,
+        filter: options.filter || undefined,
+        view_type: options.viewType ?? 'ACTIVE_ONLY',
+        page_token: options.pageToken,
+        order_by: ['last_update_time DESC'],
+      },
+      signal,
+    );
+    return { items: body.experiments ?? [], nextPageToken: body.next_page_token || undefined };
+  }
+
+  async getExperiment(experimentId: string, signal?: AbortSignal): Promise<Experiment> {
+    const body = await this.get<{ experiment: Experiment }>(
+      `${MLFLOW}/experiments/get`,
+      { experiment_id: experimentId },
+      signal,
+    );
+    return body.experiment;
+  }
+
+  async createExperiment(name: string): Promise<string> {
+    const body = await this.post<{ experiment_id: string }>('/experiments/create', { name });
+    return body.experiment_id;
+  }
+
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    await this.post('/experiments/update', { experiment_id: experimentId, new_name: newName });
+  }
+
+  async deleteExperiment(experimentId: string): Promise<void> {
+    await this.post('/experiments/delete', { experiment_id: experimentId });
+  }
+
+  async restoreExperiment(experimentId: string): Promise<void> {
+    await this.post('/experiments/restore', { experiment_id: experimentId });
+  }
+
+  async searchRuns(
+    options: {
+      experimentIds: readonly string[];
+      filter?: string;
+      orderBy?: readonly string[];
+      viewType?: ViewType;
+      pageToken?: string;
+      maxResults?: number;
+    },
+    signal?: AbortSignal,
+  ): Promise<Page<Run>> {
+    const body = await this.post<{ runs?: Run[]; next_page_token?: string }>(
+      '/runs/search',
+      {
+        experiment_ids: options.experimentIds,
+        filter: options.filter || undefined,
+        order_by: options.orderBy && options.orderBy.length > 0 ? options.orderBy : undefined,
+        run_view_type: options.viewType ?? 'ACTIVE_ONLY',
+        page_token: options.pageToken,
+        max_results: options.maxResults ?? 1000,
+      },
+      signal,
+    );
+    return { items: body.runs ?? [], nextPageToken: body.next_page_token || undefined };
+  }
+
+  async getRun(runId: string, signal?: AbortSignal): Promise<Run> {
+    const body = await this.get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId }, signal);
+    return body.run;
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.post('/runs/set-tag', { run_id: runId, key, value });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.post('/runs/delete-tag', { run_id: runId, key });
+  }
+
+  /** Plumb's chart read: at most `maxPoints` points of one history, each bucket's least and greatest kept. */
+  async downsampledHistory(
+    options: { runId: string; metricKey: string; maxPoints: number; startStep?: number; endStep?: number },
+    signal?: AbortSignal,
+  ): Promise<DownsampledHistory> {
+    const query: Record<string, string> = {
+      run_id: options.runId,
+      metric_key: options.metricKey,
+      max_points: String(options.maxPoints),
+    };
+    if (options.startStep !== undefined) query.start_step = String(Math.floor(options.startStep));
+    if (options.endStep !== undefined) query.end_step = String(Math.ceil(options.endStep));
+    const body = await this.get<{ metrics?: Metric[]; step_bucket_width?: number }>(
+      `${PLUMB}/metrics/get-history-downsampled`,
+      query,
+      signal,
+    );
+    return { metrics: body.metrics ?? [], stepBucketWidth: body.step_bucket_width };
+  }
+
+  async listArtifacts(
+    runId: string,
+    path: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<readonly { path: string; is_dir: boolean; file_size?: number }[]> {
+    const query: Record<string, string> = { run_id: runId };
+    if (path) query.path = path;
+    const body = await this.get<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>(
+      `${MLFLOW}/artifacts/list`,
+      query,
+      signal,
+    );
+    return body.files ?? [];
+  }
+
+  async nodes(signal?: AbortSignal): Promise<readonly NodeInfo[]> {
+    const body = await this.get<{ nodes?: NodeInfo[] }>(`${PLUMB}/nodes`, {}, signal);
+    return body.nodes ?? [];
+  }
+
+  private async get<T>(path: string, query: Record<string, string>, signal?: AbortSignal): Promise<T> {
+    const search = new URLSearchParams(query).toString();
+    return this.send<T>(search ? `${path}?${search}` : path, { method: 'GET', signal });
+  }
+
+  private async post<T = unknown>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.send<T>(`${MLFLOW}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal,
+    });
+  }
+
+  private async send<T>(url: string, init: RequestInit): Promise<T> {
+    const response = await this.fetcher(url, init);
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      if (!response.ok) throw new ApiError(response.status, 'HTTP_ERROR', text || response.statusText);
+      throw new ApiError(response.status, 'BAD_RESPONSE', 'The server answered something that is not JSON.');
+    }
+    if (!response.ok) {
+      const error = body as { error_code?: string; message?: string };
+      throw new ApiError(response.status, error.error_code ?? 'HTTP_ERROR', error.message ?? response.statusText);
+    }
+    return body as T;
+  }
+}
+
+export const api = new PlumbApi();

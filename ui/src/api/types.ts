@@ -1,0 +1,84 @@
+/** MLflow's wire shapes (snake_case, as /ajax-api/2.0/mlflow answers them), as far as the UI reads them. */
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Experiment {
+  readonly experiment_id: string;
+  readonly name: string;
+  readonly artifact_location?: string;
+  readonly lifecycle_stage: 'active' | 'deleted';
+  readonly last_update_time?: number;
+  readonly creation_time?: number;
+  readonly tags?: readonly KeyValue[];
+}
+
+export interface Metric {
+  readonly key: string;
+  readonly value: number | string;
+  readonly timestamp: number;
+  readonly step: number;
+}
+
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunInfo {
+  readonly run_id: string;
+  readonly run_name?: string;
+  readonly experiment_id: string;
+  readonly user_id?: string;
+  readonly status: RunStatus;
+  readonly start_time?: number;
+  readonly end_time?: number;
+  readonly artifact_uri?: string;
+  readonly lifecycle_stage: 'active' | 'deleted';
+}
+
+export interface DatasetInput {
+  readonly tags?: readonly KeyValue[];
+  readonly dataset: {
+    readonly name: string;
+    readonly digest: string;
+    readonly source_type: string;
+    readonly source: string;
+    readonly schema?: string;
+    readonly profile?: string;
+  };
+}
+
+export interface Run {
+  readonly info: RunInfo;
+  readonly data: {
+    readonly metrics?: readonly Metric[];
+    readonly params?: readonly KeyValue[];
+    readonly tags?: readonly KeyValue[];
+  };
+  readonly inputs?: { readonly dataset_inputs?: readonly DatasetInput[]; readonly model_inputs?: readonly unknown[] };
+  readonly outputs?: { readonly model_outputs?: readonly { model_id: string; step: number }[] };
+}
+
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken?: string | undefined;
+}
+
+export interface DownsampledHistory {
+  readonly metrics: readonly Metric[];
+  /** Present when the points were bucketed: each bucket's least and greatest point are kept. */
+  readonly stepBucketWidth?: number | undefined;
+}
+
+export interface NodeInfo {
+  readonly node_id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  readonly schema_version: number;
+  readonly started_at: number;
+  readonly heartbeat_at: number;
+  readonly config_fingerprint: string;
+  readonly drift?: unknown;
+}
