@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { createLogger } from './telemetry/logger.ts';
+import { metricSourcesOf } from './telemetry/metric-sources.ts';
+import { createTelemetry, type Telemetry } from './telemetry/telemetry.ts';
 import { systemClock } from './core/clock.ts';
 import { MlflowError } from './core/errors.ts';
 import { buildHttpServer } from './api/build-http-server.ts';
@@ -15,6 +18,7 @@ import { LocalArtifactRepository } from './artifacts/local/local-artifact-reposi
 import { ArtifactService } from './tracking/artifact.service.ts';
 import { RunSnapshotService } from './tracking/run-snapshot.service.ts';
 import type { MetadataStore, SchemaStatus } from './store/store.ts';
+import type { StoreObserver } from './store/sql/write-groups.ts';
 import { openPostgresMetadataStore } from './store/postgres/postgres-store.ts';
 import { openMysqlMetadataStore } from './store/mysql/mysql-store.ts';
 import { openSqliteMetadataStore } from './store/sqlite/sqlite-store.ts';
@@ -56,14 +60,15 @@ export interface App {
   readonly logger: Logger;
   readonly snapshots: RunSnapshotService;
   readonly nodes: NodeRegistryService;
+  readonly telemetry: Telemetry;
   close(): Promise<void>;
 }
 
 export function openMetadataStore(
   config: StoreConfig,
-  options: { readOnly?: boolean; writeQueueRows?: number } = {},
+  options: { readOnly?: boolean; writeQueueRows?: number; observer?: StoreObserver | undefined } = {},
 ): MetadataStore {
-  const { writeQueueRows } = options;
+  const { writeQueueRows, observer } = options;
   switch (config.kind) {
     case 'sqlite':
       return openSqliteMetadataStore({
@@ -71,10 +76,17 @@ export function openMetadataStore(
         now: systemClock.now,
         readOnly: options.readOnly,
         writeQueueRows,
+        observer,
       });
     case 'postgres':
       // The `pg` driver itself loads on the first query (see openPostgres): SQLite users never load it.
-      return openPostgresMetadataStore({ ...config, now: systemClock.now, readOnly: options.readOnly, writeQueueRows });
+      return openPostgresMetadataStore({
+        ...config,
+        now: systemClock.now,
+        readOnly: options.readOnly,
+        writeQueueRows,
+        observer,
+      });
     case 'mysql':
       // mysql2 itself loads on the first query (see openMysql): other users never load it.
       return openMysqlMetadataStore({
@@ -85,6 +97,7 @@ export function openMetadataStore(
         readOnly: options.readOnly,
         now: systemClock.now,
         writeQueueRows,
+        observer,
       });
     default: {
       const unknown: never = config;
@@ -193,15 +206,20 @@ export async function createApp(
   config: Config,
   options: { logger?: Logger; webhookResolver?: Resolver } = {},
 ): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = openMetadataStore(config.store, { writeQueueRows: config.tracking.writeQueueRows });
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const telemetry = createTelemetry(config.telemetry, { logger, version: PLUMB_VERSION, now: systemClock.now });
+  const store = openMetadataStore(config.store, {
+    writeQueueRows: config.tracking.writeQueueRows,
+    observer: telemetry.storeObserver,
+  });
   try {
     const schema = await prepareSchema(store, logger);
-    const deps = { store: store.tracking, clock: systemClock };
+    const trackingStore = telemetry.observeTracking(store.tracking);
+    const deps = { store: trackingStore, clock: systemClock };
     const rules = { truncateLongValues: config.tracking.truncateLongValues };
     const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
     await experiments.ensureDefaultExperiment();
-    const repository = await createArtifactRepository(config.artifacts.destination);
+    const repository = telemetry.observeArtifacts(await createArtifactRepository(config.artifacts.destination));
     // Uploads abandoned by clients that went away more than a day ago; recent ones may still be in flight.
     void repository.cleanupAbandonedUploads(ABANDONED_UPLOAD_AGE_MS).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not clean up abandoned uploads');
@@ -216,7 +234,7 @@ export async function createApp(
     const tracking = {
       experiments,
       runs: new RunService({ ...deps, rules, onRunEnded: (runId) => snapshots.schedule(runId) }),
-      logging: new LoggingService({ store: store.tracking, rules }),
+      logging: new LoggingService({ store: trackingStore, rules }),
       history: new MetricHistoryService({ store: store.tracking }),
       loggedModels: new LoggedModelService({ ...deps, rules }),
     };
@@ -265,6 +283,7 @@ export async function createApp(
     });
     const nodes = createNodeRegistry(config, store, schema, logger);
     await nodes.start(); // strict mode refuses here, before anything is served or dispatched
+    telemetry.setSources(metricSourcesOf(store, nodes));
     const http = buildHttpServer({
       tracking,
       registry,
@@ -278,6 +297,7 @@ export async function createApp(
       nodes,
       logger,
       version: PLUMB_VERSION,
+      telemetry,
       uiDir: config.server.uiDir ?? DEFAULT_UI_DIR,
     });
     dispatcher.start();
@@ -287,8 +307,10 @@ export async function createApp(
       logger,
       snapshots,
       nodes,
+      telemetry,
       async close() {
         await http.close();
+        await telemetry.close();
         // Leave the live list at once rather than after the heartbeat window.
         await nodes.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not deregister the node'));
         await dispatcher.stop();
@@ -298,6 +320,7 @@ export async function createApp(
     };
   } catch (error) {
     await store.close();
+    await telemetry.close();
     throw error;
   }
 }

@@ -12,6 +12,8 @@ import { registerRunRoutes } from './routes/runs.routes.ts';
 import type { TrackingServices } from './routes/tracking-services.ts';
 import { registerUiRoutes } from './ui-routes.ts';
 import { registerWebhookRoutes, type WebhookRouteService } from './routes/webhooks.routes.ts';
+import { registerTelemetry } from '../telemetry/http-telemetry.ts';
+import type { Telemetry } from '../telemetry/telemetry.ts';
 
 export interface HttpDeps {
   readonly tracking: TrackingServices;
@@ -23,10 +25,13 @@ export interface HttpDeps {
   readonly version: string;
   /** The built web UI served at `/` (see ui-routes.ts); no UI routes without it. */
   readonly uiDir?: string | undefined;
+  /** Request ids, metrics, spans, slow-request logs and the client-version policy. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const { app, router } = createHttpServer(deps.logger);
+  if (deps.telemetry) registerTelemetry(app, deps.telemetry);
   app.get('/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
   app.get('/version', async (_request, reply) => reply.type('text/plain; charset=utf-8').send(deps.version));
   router.remember('/health', ['GET']);

@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { z } from 'zod';
 import { MlflowError } from '../core/errors.ts';
+import { requestIdOf } from '../telemetry/request-id.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { parseMessage } from './wire.ts';
 
@@ -88,6 +89,9 @@ export function createHttpServer(logger: FastifyBaseLogger): { app: FastifyInsta
     // Per-request access logs would cost more than the logging itself on the ingest path.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2000 },
+    // A sane X-Request-Id from a proxy or client is kept (and logged as reqId), else one is made.
+    requestIdHeader: false,
+    genReqId: (raw) => requestIdOf(raw.headers['x-request-id']),
   });
   app.decorateRequest('bodyBytes', 0);
   app.removeAllContentTypeParsers();

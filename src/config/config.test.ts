@@ -30,6 +30,13 @@ const DEFAULT_WEBHOOKS = {
   maxWorkers: 10,
 };
 const DEFAULT_NODES = { heartbeatMs: 5000, strictConfig: false };
+const DEFAULT_TELEMETRY = {
+  metrics: { enabled: false, port: undefined },
+  exposePrometheusDir: undefined,
+  tracing: undefined,
+  slowRequestMs: 1000,
+  clientVersions: { allowed: undefined, policy: 'warn', rejectUnrecognised: false, warnIntervalMs: 3_600_000 },
+};
 
 void describe('loadConfig', () => {
   void it("defaults to MLflow's: sqlite:///mlruns.db in the working directory, 127.0.0.1:5000, proxied artifacts", () => {
@@ -45,6 +52,7 @@ void describe('loadConfig', () => {
       tracking: { truncateLongValues: true, writeQueueRows: 200_000 },
       webhooks: DEFAULT_WEBHOOKS,
       nodes: DEFAULT_NODES,
+      telemetry: DEFAULT_TELEMETRY,
       logLevel: 'info',
     });
   });
@@ -309,6 +317,7 @@ void describe('describeConfig and redactUri', () => {
       tracking: { truncateLongValues: true, writeQueueRows: 200_000 },
       webhooks: DEFAULT_WEBHOOKS,
       nodes: DEFAULT_NODES,
+      telemetry: DEFAULT_TELEMETRY,
       logLevel: 'info',
     });
     assert.doesNotMatch(JSON.stringify(described), /p4ss/);
@@ -396,5 +405,98 @@ void describe('MySQL store URIs', () => {
     const described = JSON.stringify(describeConfig(config));
     assert.doesNotMatch(described, /hunter2/);
     assert.match(described, /mysql\+pymysql:\/\/u:\*\*\*@db\/mlflow/);
+  });
+});
+
+void describe('telemetry settings', () => {
+  void it("--metrics-port and MLflow's --expose-prometheus each turn metrics on; the directory is kept only to be logged", () => {
+    assert.deepEqual(loadConfig({}, { metrics: true }, CWD).telemetry.metrics, { enabled: true, port: undefined });
+    assert.deepEqual(loadConfig({ PLUMB_METRICS_PORT: '9100' }, {}, CWD).telemetry.metrics, {
+      enabled: true,
+      port: 9100,
+    });
+    const mlflowStyle = loadConfig({}, { exposePrometheus: '/tmp/prom' }, CWD).telemetry;
+    assert.deepEqual(mlflowStyle.metrics, { enabled: true, port: undefined });
+    assert.equal(mlflowStyle.exposePrometheusDir, '/tmp/prom');
+    assert.match(problemsOf({ PLUMB_METRICS: 'maybe' }).join('\n'), /^PLUMB_METRICS: .*"maybe"/);
+  });
+
+  void it('client-version policy: flags over env, ranges checked, policy one of warn/reject', () => {
+    const config = loadConfig(
+      { PLUMB_ALLOWED_CLIENT_VERSIONS: '>=1' },
+      { allowedClientVersions: '>=2.16 <4; plumb-ts-client >=0.3', clientVersionPolicy: 'reject' },
+      CWD,
+    );
+    assert.equal(config.telemetry.clientVersions.allowed, '>=2.16 <4; plumb-ts-client >=0.3');
+    assert.equal(config.telemetry.clientVersions.policy, 'reject');
+    const problems = problemsOf(
+      { PLUMB_CLIENT_VERSION_POLICY: 'block' },
+      { allowedClientVersions: 'mlflow-python-client latest' },
+    );
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /^--allowed-client-versions: 'mlflow-python-client latest' is neither a version range/);
+    assert.match(problems[1]!, /^PLUMB_CLIENT_VERSION_POLICY: /);
+  });
+
+  void it('tracing is off unless the OTEL_* variables ask for it, and OTEL_SDK_DISABLED wins', () => {
+    assert.equal(loadConfig({}, {}, CWD).telemetry.tracing, undefined);
+    assert.equal(
+      loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, {}, CWD).telemetry
+        .tracing,
+      undefined,
+    );
+    assert.equal(
+      loadConfig({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }, {}, CWD).telemetry.tracing,
+      undefined,
+    );
+    assert.deepEqual(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }, {}, CWD).telemetry.tracing, {
+      endpoint: 'http://localhost:4318/v1/traces',
+      headers: {},
+      serviceName: 'plumb',
+      resourceAttributes: {},
+    });
+    const tracing = loadConfig(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318/',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cr%3Dt,bad',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.name=from-attrs',
+      },
+      {},
+      CWD,
+    ).telemetry.tracing;
+    assert.deepEqual(tracing, {
+      endpoint: 'https://collector.example:4318/v1/traces',
+      headers: { 'x-api-key': 's3cr=t' },
+      serviceName: 'from-attrs',
+      resourceAttributes: { 'deployment.environment': 'prod', 'service.name': 'from-attrs' },
+    });
+    const signal = loadConfig(
+      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/custom', OTEL_SERVICE_NAME: 'plumb-eu' },
+      {},
+      CWD,
+    ).telemetry.tracing;
+    assert.equal(signal?.endpoint, 'http://c:4318/custom');
+    assert.equal(signal?.serviceName, 'plumb-eu');
+    assert.deepEqual(
+      problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+      ['OTEL_EXPORTER_OTLP_PROTOCOL: Plumb exports spans over OTLP/HTTP only (got "grpc")'],
+    );
+  });
+
+  void it('the effective configuration masks collector headers and endpoint credentials', () => {
+    const described = describeConfig(
+      loadConfig(
+        {
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://u:pw@c.example/v1/traces',
+          OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc',
+        },
+        {},
+        CWD,
+      ),
+    );
+    const tracing = (described.telemetry as { tracing: Record<string, unknown> }).tracing;
+    assert.deepEqual(tracing.headers, { authorization: '***' });
+    assert.equal(tracing.endpoint, 'https://u:***@c.example/v1/traces');
+    assert.doesNotMatch(JSON.stringify(described), /abc|:pw@/);
   });
 });

@@ -3,6 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ArtifactStoreConfig, parseArtifactStoreUri } from './artifact-store-uri.ts';
 import { MYSQL_URI, type MysqlStoreConfig, parseMysqlUri } from './mysql-store-uri.ts';
+import { parseClientVersionRules } from '../telemetry/client-version-policy.ts';
+import { type TracingConfig, tracingFromEnv } from '../telemetry/otel-env.ts';
 
 export type { ArtifactStoreConfig } from './artifact-store-uri.ts';
 export type { MysqlStoreConfig } from './mysql-store-uri.ts';
@@ -23,6 +25,7 @@ export interface Config {
   };
   readonly webhooks: WebhooksConfig;
   readonly nodes: NodesConfig;
+  readonly telemetry: TelemetryConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -78,6 +81,27 @@ export interface NodesConfig {
   readonly strictConfig: boolean;
 }
 
+/** Metrics, tracing, request logs and the client-version policy (docs/observability.md). */
+export interface TelemetryConfig {
+  /** `/metrics`: off by default; `port` serves it on a port of its own instead of the API's. */
+  readonly metrics: { readonly enabled: boolean; readonly port?: number | undefined };
+  /** MLflow's --expose-prometheus directory: accepted, unused (Plumb keeps metrics in process). */
+  readonly exposePrometheusDir?: string | undefined;
+  /** OTLP span export; undefined (off) unless the OTEL_* variables ask for it. */
+  readonly tracing?: TracingConfig | undefined;
+  /** PLUMB_SLOW_REQUEST_MS: requests slower than this are logged at warn level. */
+  readonly slowRequestMs: number;
+  readonly clientVersions: {
+    /** --allowed-client-versions, as given (parsed by the telemetry module). */
+    readonly allowed?: string | undefined;
+    readonly policy: 'warn' | 'reject';
+    /** Refuse requests from clients that are neither MLflow's nor Plumb's (browsers, curl). */
+    readonly rejectUnrecognised: boolean;
+    /** How often one client version outside the range is logged at most. */
+    readonly warnIntervalMs: number;
+  };
+}
+
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
@@ -93,6 +117,12 @@ export interface ConfigFlags {
   host?: string | undefined;
   port?: string | number | undefined;
   strictConfig?: boolean | undefined;
+  metrics?: boolean | undefined;
+  metricsPort?: string | number | undefined;
+  exposePrometheus?: string | undefined;
+  allowedClientVersions?: string | undefined;
+  clientVersionPolicy?: string | undefined;
+  rejectUnrecognisedClients?: boolean | undefined;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +173,20 @@ const Raw = z.object({
   writeQueueRows: z.coerce.number().int().min(1).max(100_000_000),
   strictConfig: z.union([z.boolean(), bool]),
   uiDir: z.string().min(1).optional(),
+  metrics: z.union([z.boolean(), bool]),
+  metricsPort: z.coerce.number().int('must be an integer').min(0).max(65535).optional(),
+  exposePrometheus: z.string().optional(),
+  slowRequestMs: z.coerce.number().int().min(0).max(86_400_000),
+  allowedClientVersions: z
+    .string()
+    .superRefine((v, ctx) => {
+      const rules = parseClientVersionRules(v);
+      if (typeof rules === 'string') ctx.addIssue({ code: 'custom', message: rules });
+    })
+    .optional(),
+  clientVersionPolicy: z.enum(['warn', 'reject']),
+  rejectUnrecognisedClients: z.union([z.boolean(), bool]),
+  clientWarnIntervalMs: z.coerce.number().int().min(0).max(86_400_000),
 });
 
 const list = (value: string): string[] =>
@@ -206,6 +250,18 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
   writeQueueRows: { env: ['PLUMB_WRITE_QUEUE_ROWS'], fallback: 200_000 },
   strictConfig: { flag: 'strictConfig', env: ['PLUMB_STRICT_CONFIG'], fallback: false },
   uiDir: { env: ['PLUMB_UI_DIR'] },
+  metrics: { flag: 'metrics', env: ['PLUMB_METRICS'], fallback: false },
+  metricsPort: { flag: 'metricsPort', env: ['PLUMB_METRICS_PORT'] },
+  exposePrometheus: { flag: 'exposePrometheus', env: [] },
+  slowRequestMs: { env: ['PLUMB_SLOW_REQUEST_MS'], fallback: 1000 },
+  allowedClientVersions: { flag: 'allowedClientVersions', env: ['PLUMB_ALLOWED_CLIENT_VERSIONS'] },
+  clientVersionPolicy: { flag: 'clientVersionPolicy', env: ['PLUMB_CLIENT_VERSION_POLICY'], fallback: 'warn' },
+  rejectUnrecognisedClients: {
+    flag: 'rejectUnrecognisedClients',
+    env: ['PLUMB_REJECT_UNRECOGNISED_CLIENTS'],
+    fallback: false,
+  },
+  clientWarnIntervalMs: { env: ['PLUMB_CLIENT_WARN_INTERVAL_MS'], fallback: 3_600_000 },
 };
 
 function parseStoreUri(uri: string, cwd: string): StoreConfig | string {
@@ -343,7 +399,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       `${origin.artifactsDestination ?? 'artifactsDestination'}: artifacts destination '${redactUri(String(target))}' ${destination}`,
     );
   }
-  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'object') {
+  const { tracing, problems: tracingProblems } = tracingFromEnv(env);
+  problems.push(...tracingProblems);
+  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'object' || tracingProblems.length > 0) {
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
@@ -373,6 +431,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       maxWorkers: raw.webhookMaxWorkers,
     },
     nodes: { heartbeatMs: raw.nodeHeartbeatMs, strictConfig: raw.strictConfig },
+    telemetry: {
+      // Either MLflow's --expose-prometheus or a metrics port asks for metrics as well.
+      metrics: {
+        enabled: raw.metrics || raw.metricsPort !== undefined || raw.exposePrometheus !== undefined,
+        port: raw.metricsPort,
+      },
+      exposePrometheusDir: raw.exposePrometheus,
+      tracing,
+      slowRequestMs: raw.slowRequestMs,
+      clientVersions: {
+        allowed: raw.allowedClientVersions,
+        policy: raw.clientVersionPolicy,
+        rejectUnrecognised: raw.rejectUnrecognisedClients,
+        warnIntervalMs: raw.clientWarnIntervalMs,
+      },
+    },
     logLevel: raw.logLevel,
   };
 }
@@ -403,6 +477,14 @@ export function describeConfig(config: Config): Record<string, unknown> {
     tracking: config.tracking,
     webhooks: { ...config.webhooks, secretKey: config.webhooks.secretKey ? '***' : undefined },
     nodes: config.nodes,
+    telemetry: {
+      ...config.telemetry,
+      tracing: config.telemetry.tracing && {
+        ...config.telemetry.tracing,
+        endpoint: redactUri(config.telemetry.tracing.endpoint),
+        headers: Object.fromEntries(Object.keys(config.telemetry.tracing.headers).map((k) => [k, '***'])),
+      },
+    },
     logLevel: config.logLevel,
   };
 }

@@ -19,6 +19,15 @@ export function register(program: Command): void {
       '--strict-config',
       'refuse to start when the configuration differs from the live nodes (PLUMB_STRICT_CONFIG)',
     )
+    .option('--metrics', 'serve Prometheus metrics at /metrics (PLUMB_METRICS)')
+    .option('--metrics-port <port>', 'serve /metrics on a port of its own instead (PLUMB_METRICS_PORT)')
+    .option('--expose-prometheus <dir>', "MLflow's flag: turns metrics on; the directory is not used")
+    .option(
+      '--allowed-client-versions <ranges>',
+      "client versions served, e.g. '>=2.16 <4' for MLflow's clients; 'plumb-ts-client >=0.3' per client, ';' between",
+    )
+    .option('--client-version-policy <policy>', 'warn (default) or reject clients outside the allowed versions')
+    .option('--reject-unrecognised-clients', 'also refuse browsers, curl and other non-MLflow, non-Plumb clients')
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const config = loadConfigOrReport({
         backendStoreUri: options.backendStoreUri as string | undefined,
@@ -28,6 +37,12 @@ export function register(program: Command): void {
         host: options.host as string | undefined,
         port: options.port as string | undefined,
         strictConfig: options.strictConfig as boolean | undefined,
+        metrics: options.metrics as boolean | undefined,
+        metricsPort: options.metricsPort as string | undefined,
+        exposePrometheus: options.exposePrometheus as string | undefined,
+        allowedClientVersions: options.allowedClientVersions as string | undefined,
+        clientVersionPolicy: options.clientVersionPolicy as string | undefined,
+        rejectUnrecognisedClients: options.rejectUnrecognisedClients as boolean | undefined,
       });
       if (!config) return;
       let app;
@@ -44,6 +59,8 @@ export function register(program: Command): void {
       app.logger.info({ config: describeConfig(config) }, 'effective configuration');
       try {
         await app.http.listen({ host: config.server.host, port: config.server.port });
+        const metricsUrl = await app.telemetry.listen(config.server.host);
+        if (metricsUrl) app.logger.info({ url: metricsUrl }, 'serving metrics');
       } catch (error) {
         // EADDRINUSE, EACCES, EADDRNOTAVAIL: an operator's mistake, told in one line, not a stack.
         const code = (error as NodeJS.ErrnoException).code;

@@ -6,7 +6,7 @@ import type { SqlDialect } from './dialect.ts';
 import { SqlImportStore } from './import-queries.ts';
 import { Migrator } from './migrator.ts';
 import { createSqlMaintenanceStore } from './sql-maintenance-store.ts';
-import { writeGroupSettings } from './write-groups.ts';
+import { type StoreObserver, writeGroupSettings } from './write-groups.ts';
 import { SqlNodeRegistryStore } from './node-registry-queries.ts';
 import type { Database } from './schema.ts';
 import { checkSchema } from './schema-check.ts';
@@ -26,14 +26,17 @@ export function createSqlMetadataStore(
     poolSize?: number;
     /** Rows waiting for group commit at most (PLUMB_WRITE_QUEUE_ROWS). */
     writeQueueRows?: number;
+    observer?: StoreObserver | undefined;
   },
 ): MetadataStore {
+  dialect = observedDialect(dialect, options.observer);
   const migrator = new Migrator(db, dialect);
   return {
     tracking: new SqlTrackingStore(
       db,
       dialect,
       writeGroupSettings({ poolSize: options.poolSize, maxQueuedRows: options.writeQueueRows }),
+      options.observer,
     ),
     artifactManifest: new SqlArtifactManifestStore(db, dialect),
     maintenance: createSqlMaintenanceStore(db, dialect, migrator),
@@ -54,4 +57,17 @@ export function createSqlMetadataStore(
       await options.onClose?.();
     },
   };
+}
+
+/**
+ * The one place store transactions are observed: every query module opens its transactions
+ * through `dialect.transaction`, so wrapping it here covers them all, group commits included.
+ */
+function observedDialect(dialect: SqlDialect, observer: StoreObserver | undefined): SqlDialect {
+  const wrap = observer?.transaction?.bind(observer);
+  if (!wrap) return dialect;
+  const observed: SqlDialect = Object.create(dialect) as SqlDialect;
+  const info = { system: dialect.name };
+  observed.transaction = (db, work, mode) => wrap(() => dialect.transaction(db, work, mode), info);
+  return observed;
 }

@@ -10,7 +10,7 @@ import { getMetricHistoryDownsampled } from './metric-downsample-queries.ts';
 import * as metrics from './metric-queries.ts';
 import * as runs from './run-queries.ts';
 import type { Database } from './schema.ts';
-import { DEFAULT_WRITE_GROUPS, type WriteGroupSettings, WriteGroups } from './write-groups.ts';
+import { DEFAULT_WRITE_GROUPS, type StoreObserver, type WriteGroupSettings, WriteGroups } from './write-groups.ts';
 
 /** The tracking half of the metadata port over any Kysely connection or transaction. */
 class SqlTrackingOperations implements TrackingWrites {
@@ -79,12 +79,18 @@ class SqlTrackingOperations implements TrackingWrites {
 export class SqlTrackingStore extends SqlTrackingOperations implements TrackingStore {
   private readonly groups: WriteGroups<Database>;
 
-  constructor(db: Kysely<Database>, dialect: SqlDialect, settings: WriteGroupSettings = DEFAULT_WRITE_GROUPS) {
+  constructor(
+    db: Kysely<Database>,
+    dialect: SqlDialect,
+    settings: WriteGroupSettings = DEFAULT_WRITE_GROUPS,
+    observer?: StoreObserver,
+  ) {
     super(db, dialect);
     this.groups = new WriteGroups<Database>(
       (work) => dialect.transaction(db, work, 'row-locked'),
       (trx, runId) => runs.lockRun(trx, dialect, runId),
       settings,
+      observer,
     );
   }
 

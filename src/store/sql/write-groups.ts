@@ -32,6 +32,20 @@ export function writeGroupSettings(options: { poolSize?: number; maxQueuedRows?:
   };
 }
 
+/**
+ * What a store reports to the telemetry module (src/telemetry), which turns it into metrics and
+ * spans: the store itself knows nothing of Prometheus or OpenTelemetry. Every hook is optional and
+ * called synchronously on the write path, so implementations must be cheap.
+ */
+export interface StoreObserver {
+  /** The write queue changed: requests and rows waiting for a group commit. */
+  queueChanged?(requests: number, rows: number): void;
+  /** A group transaction committed `requests` requests carrying `rows` rows. */
+  groupCommitted?(requests: number, rows: number): void;
+  /** Wraps every transaction the SQL store runs (the span of a store transaction); `system` is the engine. */
+  transaction?<T>(run: () => Promise<T>, info: { readonly system: string }): Promise<T>;
+}
+
 /** Seconds a refused client is asked to wait: about one full queue's drain time. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -71,6 +85,7 @@ export class WriteGroups<DB> {
     private readonly transaction: RunTransaction<DB>,
     private readonly lockRun: LockRun<DB>,
     private readonly settings: WriteGroupSettings,
+    private readonly observer: StoreObserver = {},
   ) {}
 
   /** Queue depth, for metrics and tests. */
@@ -94,6 +109,7 @@ export class WriteGroups<DB> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ runId, rows, work, resolve: resolve as (value: unknown) => void, reject });
       this.queuedRows += rows;
+      this.observer.queueChanged?.(this.queue.length, this.queuedRows);
       this.schedulePump();
     });
   }
@@ -134,6 +150,7 @@ export class WriteGroups<DB> {
       rows += next.rows;
       group.push(next);
     }
+    this.observer.queueChanged?.(this.queue.length, this.queuedRows);
     return group.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   }
 
@@ -147,6 +164,10 @@ export class WriteGroups<DB> {
       await Promise.all(group.map((pending) => this.commitAlone(pending)));
       return;
     }
+    this.observer.groupCommitted?.(
+      group.length,
+      group.reduce((sum, p) => sum + p.rows, 0),
+    );
     group.forEach((pending, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) pending.resolve(outcome.value);
@@ -177,12 +198,12 @@ export class WriteGroups<DB> {
 
   private async commitAlone(pending: Pending<DB>): Promise<void> {
     try {
-      pending.resolve(
-        await this.transaction(async (trx) => {
-          await this.lockRun(trx, pending.runId);
-          return pending.work(trx);
-        }),
-      );
+      const value = await this.transaction(async (trx) => {
+        await this.lockRun(trx, pending.runId);
+        return pending.work(trx);
+      });
+      this.observer.groupCommitted?.(1, pending.rows);
+      pending.resolve(value);
     } catch (error) {
       pending.reject(error);
     }

@@ -1,0 +1,225 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionPoolUse, SchemaStatus } from '../store/store.ts';
+import type { ClientCheck } from './client-version-policy.ts';
+
+/** What the scrape-time gauges read: each is asked at most once per scrape. */
+export interface MetricSources {
+  connectionPool(): ConnectionPoolUse | undefined;
+  schemaStatus(): Promise<SchemaStatus>;
+  /** Live nodes and how many of them carry a configuration fingerprint other than the reference one. */
+  nodes(): Promise<{ live: number; mismatched: number }>;
+}
+
+interface WarnLogger {
+  warn(details: object, message: string): void;
+}
+
+/** Distinct client/version label pairs at most; the rest are counted as `(other)`. */
+const MAX_CLIENT_SERIES = 64;
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+type RequestSeries = { count: Counter.Internal; duration: Histogram.Internal<string> };
+
+/**
+ * Plumb's metric families in a registry of their own (tests build many apps in one process, and
+ * the global default registry would mix them). Labels are bounded: routes are templates, clients
+ * are capped, tables and operations are fixed lists. Children are cached so that a request costs
+ * two map lookups, not a label hash each.
+ */
+export class PlumbMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter;
+  private readonly duration: Histogram;
+  private readonly series = new Map<string, RequestSeries>();
+  private readonly queueRequests: Gauge;
+  private readonly queueRows: Gauge;
+  private readonly groupRequests: Histogram;
+  private readonly groupRows: Histogram;
+  private readonly rowsIngested: Counter;
+  private readonly artifactBytesIn: Counter;
+  private readonly artifactBytesOut: Counter;
+  private readonly uploadsInFlight: Gauge;
+  private readonly artifactOperations: Counter;
+  private readonly clientRequests: Counter;
+  private readonly clientSeries = new Map<string, Counter.Internal>();
+
+  constructor(deps: { sources: MetricSources; version: string; logger: WarnLogger }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const { sources, logger } = deps;
+    new Gauge({ name: 'plumb_build_info', help: 'Plumb release serving', labelNames: ['version'], registers }).set(
+      { version: deps.version },
+      1,
+    );
+    this.requests = new Counter({
+      name: 'plumb_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'plumb_http_request_duration_seconds',
+      help: 'Time from request received to response sent',
+      labelNames: ['method', 'route', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    const pool = (name: string, help: string, read: (use: ConnectionPoolUse) => number) =>
+      new Gauge({
+        name,
+        help: `${help} (0 on SQLite, which has one embedded connection and no pool)`,
+        registers,
+        collect() {
+          const use = sources.connectionPool();
+          this.set(use ? read(use) : 0);
+        },
+      });
+    pool('plumb_db_pool_size', 'Connections the database pool may open at most', (u) => u.max);
+    pool('plumb_db_pool_open_connections', 'Database connections open, busy or idle', (u) => u.open);
+    pool('plumb_db_pool_in_use_connections', 'Database connections running a query', (u) => u.open - u.idle);
+    pool('plumb_db_pool_waiting_requests', 'Queries waiting for a free database connection', (u) => u.waiting);
+    this.queueRequests = new Gauge({
+      name: 'plumb_write_queue_requests',
+      help: 'Write requests waiting for a group commit',
+      registers,
+    });
+    this.queueRows = new Gauge({ name: 'plumb_write_queue_rows', help: 'Rows waiting for a group commit', registers });
+    this.groupRequests = new Histogram({
+      name: 'plumb_group_commit_requests',
+      help: 'Requests committed together in one group transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 48, 64],
+      registers,
+    });
+    this.groupRows = new Histogram({
+      name: 'plumb_group_commit_rows',
+      help: 'Rows (metrics, params, tags) committed in one group transaction',
+      buckets: [1, 10, 100, 1000, 5000, 10_000, 20_000, 50_000],
+      registers,
+    });
+    this.rowsIngested = new Counter({
+      name: 'plumb_rows_ingested_total',
+      help: 'Rows written by committed tracking writes, by table',
+      labelNames: ['table'],
+      registers,
+    });
+    this.artifactBytesIn = new Counter({
+      name: 'plumb_artifact_bytes_received_total',
+      help: 'Artifact bytes stored (uploads and parts)',
+      registers,
+    });
+    this.artifactBytesOut = new Counter({
+      name: 'plumb_artifact_bytes_sent_total',
+      help: 'Artifact bytes read from storage for downloads',
+      registers,
+    });
+    this.uploadsInFlight = new Gauge({
+      name: 'plumb_artifact_uploads_in_flight',
+      help: 'Artifact uploads (puts and parts) being written now',
+      registers,
+    });
+    this.artifactOperations = new Counter({
+      name: 'plumb_artifact_operations_total',
+      help: 'Artifact repository operations, by operation and outcome',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
+    this.clientRequests = new Counter({
+      name: 'plumb_client_requests_total',
+      help: 'Requests by client and version (from User-Agent) and what the version policy said',
+      labelNames: ['client', 'version', 'verdict'],
+      registers,
+    });
+    const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `metrics: could not read ${what}`);
+    new Gauge({
+      name: 'plumb_nodes_live',
+      help: 'Server nodes with a recent heartbeat in the node registry',
+      registers,
+      async collect() {
+        await sources.nodes().then(({ live }) => this.set(live), warn('the node registry'));
+      },
+    });
+    new Gauge({
+      name: 'plumb_nodes_config_mismatched',
+      help: "Live nodes whose configuration fingerprint differs from the cluster's reference node",
+      registers,
+      async collect() {
+        await sources.nodes().then(({ mismatched }) => this.set(mismatched), warn('the node registry'));
+      },
+    });
+    new Gauge({
+      name: 'plumb_schema_migrations',
+      help: 'Schema migrations by state: applied, known (to this release), pending, unknown (applied by a newer release)',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        await sources.schemaStatus().then((status) => {
+          this.set({ state: 'applied' }, status.applied.length);
+          this.set({ state: 'known' }, status.latestKnownVersion);
+          this.set({ state: 'pending' }, status.pending.length);
+          this.set({ state: 'unknown' }, status.unknown.length);
+        }, warn('the schema status'));
+      },
+    });
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      const labels = { method, route, status: String(status) };
+      series = { count: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
+  queueChanged(requests: number, rows: number): void {
+    this.queueRequests.set(requests);
+    this.queueRows.set(rows);
+  }
+
+  groupCommitted(requests: number, rows: number): void {
+    this.groupRequests.observe(requests);
+    this.groupRows.observe(rows);
+  }
+
+  rows(table: string, count: number): void {
+    if (count > 0) this.rowsIngested.inc({ table }, count);
+  }
+
+  artifactBytes(direction: 'in' | 'out', bytes: number): void {
+    (direction === 'in' ? this.artifactBytesIn : this.artifactBytesOut).inc(bytes);
+  }
+
+  uploadStarted(): void {
+    this.uploadsInFlight.inc();
+  }
+
+  uploadEnded(): void {
+    this.uploadsInFlight.dec();
+  }
+
+  artifactOperation(operation: string, outcome: 'ok' | 'error'): void {
+    this.artifactOperations.inc({ operation, outcome });
+  }
+
+  client(check: ClientCheck): void {
+    const key = `${check.client}/${check.version}/${check.verdict}`;
+    let child = this.clientSeries.get(key);
+    if (child === undefined) {
+      const labels =
+        this.clientSeries.size < MAX_CLIENT_SERIES
+          ? { client: check.client, version: check.version, verdict: check.verdict }
+          : { client: '(other)', version: '-', verdict: check.verdict };
+      child = this.clientRequests.labels(labels);
+      if (this.clientSeries.size < MAX_CLIENT_SERIES) this.clientSeries.set(key, child);
+    }
+    child.inc();
+  }
+
+  /** The exposition text and its content type, for GET /metrics. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
