@@ -67,6 +67,7 @@ export const mysqlDialect: SqlDialect = {
   nullsSortLow: true,
   orderByNullsModifier: false,
   plansExistsAsJoin: true,
+  crossJoinFixesOrder: false,
   // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
   currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
   listIndexNames: async (db) =>

@@ -71,6 +71,7 @@ export const postgresDialect: SqlDialect = {
   nullsSortLow: false,
   orderByNullsModifier: true,
   plansExistsAsJoin: true,
+  crossJoinFixesOrder: false,
   jsonArrayAgg: (values, orderBy) =>
     sql<string>`json_agg(json_build_array(${sql.join(values)}) order by ${orderBy})::text`,
   // The wire protocol counts bind parameters in an unsigned 16-bit field.

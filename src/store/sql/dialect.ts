@@ -129,6 +129,11 @@ export interface SqlDialect {
    */
   readonly plansExistsAsJoin: boolean;
   /**
+   * Whether `a CROSS JOIN b` makes the planner read `a` first (SQLite's documented rule). Where it
+   * does, a search ordered by a metric can walk that metric's index (run-search-walk.ts).
+   */
+  readonly crossJoinFixesOrder: boolean;
+  /**
    * An aggregate: per group, the text of a JSON array holding one array of `values` per row, in
    * `orderBy` order. Reading a page of runs, one such row per run parses faster than a row per
    * entry. Absent where the engine has no ordered JSON aggregate; callers then read plain rows.

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type {
   DatasetInput,
   LifecycleStage,
@@ -14,6 +14,7 @@ import { SYSTEM_TAGS } from '../../core/entities.ts';
 import type { NewRun, RunQuery, SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { applyRunFilter, applyRunOrderBy } from './run-search.ts';
+import { walkMetricOrder } from './run-search-walk.ts';
 import { currentWatermark } from './watermark.ts';
 import type { Database, RunsTable } from './schema.ts';
 
@@ -84,19 +85,23 @@ export async function searchRuns(db: Kysely<Database>, dialect: SqlDialect, quer
   const experimentIds = query.experimentIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
   const watermark = query.watermark ?? (await currentWatermark(db, 'runs', 'row_id'));
   if (experimentIds.length === 0) return { items: [], hasMore: false, watermark };
-  let qb = db
-    .selectFrom('runs')
-    .select(RUN_COLUMNS)
-    .where('runs.experiment_id', 'in', experimentIds)
-    .where('runs.row_id', '<=', watermark);
-  if (query.viewType === 'ACTIVE_ONLY') qb = qb.where('runs.lifecycle_stage', '=', 'active');
-  if (query.viewType === 'DELETED_ONLY') qb = qb.where('runs.lifecycle_stage', '=', 'deleted');
-  qb = applyRunFilter(qb, query.filter, dialect);
-  qb = applyRunOrderBy(qb, query.orderBy, dialect);
-  const rows = await qb
-    .limit(query.maxResults + 1)
-    .offset(query.offset)
-    .execute();
+  const scope = <O>(qb: SelectQueryBuilder<Database, 'runs', O>) => {
+    let scoped = qb.where('runs.experiment_id', 'in', experimentIds).where('runs.row_id', '<=', watermark);
+    if (query.viewType === 'ACTIVE_ONLY') scoped = scoped.where('runs.lifecycle_stage', '=', 'active');
+    if (query.viewType === 'DELETED_ONLY') scoped = scoped.where('runs.lifecycle_stage', '=', 'deleted');
+    return scoped;
+  };
+  const walked = await walkMetricOrder<RunRow>(db, dialect, { query, experimentIds, scope, columns: RUN_COLUMNS });
+  const rows =
+    walked?.slice(query.offset) ??
+    (await applyRunOrderBy(
+      applyRunFilter(scope(db.selectFrom('runs').select(RUN_COLUMNS)), query.filter, dialect),
+      query.orderBy,
+      dialect,
+    )
+      .limit(query.maxResults + 1)
+      .offset(query.offset)
+      .execute());
   const hasMore = rows.length > query.maxResults;
   return {
     items: await loadRuns(db, rows.slice(0, query.maxResults), dialect.jsonArrayAgg),

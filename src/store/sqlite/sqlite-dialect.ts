@@ -69,6 +69,7 @@ export const sqliteDialect: SqlDialect = {
   nullsSortLow: true,
   orderByNullsModifier: true,
   plansExistsAsJoin: false,
+  crossJoinFixesOrder: true,
   jsonArrayAgg: (values, orderBy) => sql<string>`json_group_array(json_array(${sql.join(values)}) order by ${orderBy})`,
   maxBoundParameters: MAX_BOUND_PARAMETERS,
 };
