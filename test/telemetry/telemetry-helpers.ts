@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 
 /** A Prometheus text exposition as `name{labels} value` → value, for assertions. */
 export function parseExposition(text: string): Map<string, number> {
@@ -49,5 +55,34 @@ export async function postJson(
     status: response.status,
     body: (await response.json()) as Record<string, unknown>,
     headers: response.headers,
+  };
+}
+
+/** An app on a fresh SQLite database whose JSON log lines are captured, for app.http.inject() tests. */
+export async function appWithLogs(env: Record<string, string> = {}): Promise<{
+  app: App;
+  lines: Record<string, unknown>[];
+  close(): Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'plumb-telemetry-'));
+  const config = loadConfig(
+    { PLUMB_LOG_LEVEL: 'info', ...env },
+    {
+      backendStoreUri: `sqlite:///${join(dir, 'mlruns.db')}`,
+      artifactsDestination: join(dir, 'mlartifacts'),
+      host: '127.0.0.1',
+      port: 0,
+    },
+    dir,
+  );
+  const capture = logCapture();
+  const app = await createApp(config, { logger: createLogger(config.logLevel, capture.stream) });
+  return {
+    app,
+    lines: capture.lines,
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
