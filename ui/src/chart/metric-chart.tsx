@@ -32,7 +32,7 @@ export function MetricChart(props: MetricChartProps) {
   const points = histories.reduce((sum, h) => sum + h.metrics.length, 0);
 
   return (
-    <div className="chart">
+    <div className="chart" data-metric={props.metricKey} data-state={state.status}>
       <div className="chart-controls" role="group" aria-label={`Chart options for ${props.metricKey}`}>
         <label>
           X axis{' '}
@@ -130,6 +130,12 @@ function UPlotView(props: {
       ],
       cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
+        // What the plot shows, for tests and for anyone inspecting the page: the y range it settled on.
+        setScale: [
+          (u: uPlot, key: string) => {
+            if (key === 'y') element.dataset.yMax = String(u.scales.y?.max ?? '');
+          },
+        ],
         setSelect: [
           (u: uPlot) => {
             if (u.select.width < 2) return;

@@ -85,45 +85,67 @@ function Overview(props: { run: Run }) {
   return (
     <>
       <dl className="cards">
-        <dt>Run ID</dt>
-        <dd className="mono">{info.run_id}</dd>
-        <dt>Status</dt>
-        <dd className={`status-${info.status}`}>
-          {info.status}
-          {info.lifecycle_stage === 'deleted' ? ' (deleted)' : ''}
-        </dd>
-        <dt>Started</dt>
-        <dd>{formatTime(info.start_time)}</dd>
-        <dt>Ended</dt>
-        <dd>{formatTime(info.end_time)}</dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(info.start_time, info.end_time)}</dd>
-        <dt>User</dt>
-        <dd>{info.user_id || tag('mlflow.user') || '—'}</dd>
-        <dt>Source</dt>
-        <dd>{tag('mlflow.source.name') ?? '—'}</dd>
-        <dt>Git commit</dt>
-        <dd className="mono">{tag('mlflow.source.git.commit') ?? '—'}</dd>
-        <dt>Parent run</dt>
-        <dd>{parent ? <Link to={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link> : '—'}</dd>
-        <dt>Child runs</dt>
-        <dd>
-          {children.state.status === 'error'
-            ? `could not load: ${children.state.error.message}`
-            : (children.state.data?.items ?? []).length === 0
-              ? children.state.status === 'loading'
-                ? '…'
-                : '—'
-              : (children.state.data?.items ?? []).map((child) => (
-                  <div key={child.info.run_id}>
-                    <Link to={`/runs/${encodeURIComponent(child.info.run_id)}`}>
-                      {child.info.run_name ?? child.info.run_id}
-                    </Link>
-                  </div>
-                ))}
-        </dd>
-        <dt>Artifact URI</dt>
-        <dd className="mono">{info.artifact_uri ?? '—'}</dd>
+        <div>
+          <dt>Run ID</dt>
+          <dd className="mono">{info.run_id}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd className={`status-${info.status}`}>
+            {info.status}
+            {info.lifecycle_stage === 'deleted' ? ' (deleted)' : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(info.start_time)}</dd>
+        </div>
+        <div>
+          <dt>Ended</dt>
+          <dd>{formatTime(info.end_time)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(info.start_time, info.end_time)}</dd>
+        </div>
+        <div>
+          <dt>User</dt>
+          <dd>{info.user_id || tag('mlflow.user') || '—'}</dd>
+        </div>
+        <div>
+          <dt>Source</dt>
+          <dd>{tag('mlflow.source.name') ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Git commit</dt>
+          <dd className="mono">{tag('mlflow.source.git.commit') ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Parent run</dt>
+          <dd>{parent ? <Link to={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link> : '—'}</dd>
+        </div>
+        <div>
+          <dt>Child runs</dt>
+          <dd>
+            {children.state.status === 'error'
+              ? `could not load: ${children.state.error.message}`
+              : (children.state.data?.items ?? []).length === 0
+                ? children.state.status === 'loading'
+                  ? '…'
+                  : '—'
+                : (children.state.data?.items ?? []).map((child) => (
+                    <div key={child.info.run_id}>
+                      <Link to={`/runs/${encodeURIComponent(child.info.run_id)}`}>
+                        {child.info.run_name ?? child.info.run_id}
+                      </Link>
+                    </div>
+                  ))}
+          </dd>
+        </div>
+        <div>
+          <dt>Artifact URI</dt>
+          <dd className="mono">{info.artifact_uri ?? '—'}</dd>
+        </div>
       </dl>
       <h2>Latest metrics</h2>
       <KeyValues

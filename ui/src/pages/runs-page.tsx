@@ -59,7 +59,8 @@ export function RunsPage(props: { query: URLSearchParams }) {
   const runQuery: RunQuery = useMemo(
     () => ({
       experimentIds: url.experimentIds,
-      filter: [url.filter ? `(${url.filter})` : '', statusClause].filter(Boolean).join(' and '),
+      // MLflow's grammar has AND only (no OR, no parentheses): appending a clause keeps the meaning.
+      filter: [url.filter, statusClause].filter(Boolean).join(' and '),
       orderBy: url.order ? [url.order] : [],
       viewType: VIEWS[url.view] ?? 'ACTIVE_ONLY',
     }),
