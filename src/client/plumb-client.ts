@@ -3,7 +3,7 @@ import { ArtifactsApi, type DownloadResult, type UploadSource } from './artifact
 import { AsyncLogger } from './async-logger.ts';
 import { batches, type LogItem } from './batching.ts';
 import { type PlumbClientOptions, resolveClientOptions } from './client-options.ts';
-import { PlumbClientError } from './errors.ts';
+import { MlflowApiError, PlumbClientError } from './errors.ts';
 import { RegistryApi } from './registry-api.ts';
 import { TrackingApi } from './tracking-api.ts';
 import { HttpTransport } from './transport.ts';
@@ -177,16 +177,24 @@ export class PlumbClient {
 
   private async experimentIdOf(name: string | undefined): Promise<string> {
     if (name === undefined) return '0';
+    const existing = await this.tracking.getExperimentByName(name).catch(notFoundAsUndefined);
+    if (existing !== undefined) return existing.experiment_id;
     try {
-      return (await this.tracking.getExperimentByName(name)).experiment_id;
+      return await this.tracking.createExperiment({ name });
     } catch (error) {
-      if ((error as { errorCode?: string }).errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw error;
-      return this.tracking.createExperiment({ name });
+      // Another process created it between our lookup and our create.
+      if (!(error instanceof MlflowApiError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
+      return (await this.tracking.getExperimentByName(name)).experiment_id;
     }
   }
 }
 
-/** A run started by PlumbClient.startRun: the fluent helpers without the run id. */
+function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof MlflowApiError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+  throw error;
+}
+
+/** A run started by PlumbClient.startRun: the fluent helpers without the run id. `info` is as of its creation. */
 export class ActiveRun {
   constructor(
     private readonly client: PlumbClient,

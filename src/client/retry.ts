@@ -12,7 +12,7 @@ export interface RetryOptions {
   readonly maxRetryTimeMs?: number;
   /** The first backoff; each later one doubles, with full jitter (default 250). */
   readonly baseDelayMs?: number;
-  /** Cap on one backoff, and on a server's Retry-After (default 30 000). */
+  /** Cap on one backoff (default 30 000). A server's Retry-After is waited out as given, within maxRetryTimeMs. */
   readonly maxDelayMs?: number;
 }
 

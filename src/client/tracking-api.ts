@@ -2,6 +2,7 @@ import type { LogBatchBody } from './batching.ts';
 import type { HttpTransport } from './transport.ts';
 import {
   decodeMetric,
+  decodeRun,
   type Experiment,
   encodeMetricValue,
   type FileInfo,
@@ -89,11 +90,11 @@ export class TrackingApi {
     start_time?: number;
     tags?: readonly KeyValue[];
   }): Promise<Run> {
-    return (await this.post<{ run: Run }>('runs/create', request, false)).run;
+    return decodeRun((await this.post<{ run: Run }>('runs/create', request, false)).run);
   }
 
   async getRun(runId: string): Promise<Run> {
-    return (await this.get<{ run: Run }>('runs/get', { run_id: runId })).run;
+    return decodeRun((await this.get<{ run: Run }>('runs/get', { run_id: runId })).run);
   }
 
   async updateRun(request: {
@@ -117,7 +118,7 @@ export class TrackingApi {
     request: SearchOptions & { experiment_ids: readonly string[]; run_view_type?: ViewType },
   ): Promise<{ runs: Run[]; next_page_token?: string }> {
     const reply = await this.post<{ runs?: Run[]; next_page_token?: string }>('runs/search', request, true);
-    return { ...reply, runs: reply.runs ?? [] };
+    return { ...reply, runs: (reply.runs ?? []).map(decodeRun) };
   }
 
   async logMetric(

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedClientOptions } from './client-options.ts';
-import { MlflowApiError, PlumbNetworkError } from './errors.ts';
+import { MlflowApiError, PlumbClientError, PlumbNetworkError } from './errors.ts';
 import { backoffMs, isRetryableNetworkError, isRetryableStatus, parseRetryAfter } from './retry.ts';
 
 /** What a request may carry: anything fetch takes, or a Node stream (sent chunked). */
@@ -51,6 +51,11 @@ export class HttpTransport {
         response = await fetch(url, this.init(request, url));
         if (response.ok) return await request.read(response);
       } catch (error) {
+        if (error instanceof SyntaxError) {
+          throw new PlumbClientError(`${request.method} ${url.pathname} answered with a body that is not JSON`, {
+            cause: error,
+          });
+        }
         const delay = isRetryableNetworkError(error, request.idempotent) ? give(backoffMs(attempt, retry)) : undefined;
         if (delay === undefined) {
           throw new PlumbNetworkError(

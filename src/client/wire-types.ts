@@ -110,3 +110,9 @@ export function decodeMetricValue(value: unknown): number {
 export function decodeMetric(wire: Metric): Metric {
   return typeof wire.value === 'number' ? wire : { ...wire, value: decodeMetricValue(wire.value) };
 }
+
+/** A run with its latest metric values decoded (NaN and ±Infinity arrive as strings). */
+export function decodeRun(wire: Run): Run {
+  const metrics = wire.data?.metrics;
+  return metrics === undefined ? wire : { ...wire, data: { ...wire.data, metrics: metrics.map(decodeMetric) } };
+}

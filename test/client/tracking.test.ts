@@ -42,6 +42,8 @@ void describe('client tracking API against a live server', () => {
     );
     const [nan] = (await client.tracking.getMetricHistoryPage(run.info.run_id, 'nan')).metrics;
     assert.ok(Number.isNaN(nan?.value), 'NaN travels as "NaN" and comes back as NaN');
+    const latest = (await client.tracking.getRun(run.info.run_id)).data.metrics?.find((m) => m.key === 'nan');
+    assert.ok(Number.isNaN(latest?.value), "a run's latest NaN is decoded too");
     const [inf] = (await client.tracking.getMetricHistoryPage(run.info.run_id, 'inf')).metrics;
     // Sent as "-Infinity"; stored, as MLflow stores it, as the most negative double.
     assert.equal(inf?.value, -Number.MAX_VALUE);
