@@ -141,6 +141,11 @@ export class PlumbClient {
     await this.logger?.flush();
   }
 
+  /** Values queued or in flight in the background logger (0 without asyncLogging): for progress reports. */
+  get pendingValues(): number {
+    return this.logger?.pending ?? 0;
+  }
+
   /** Flushes and stops the background logger; the client logs nothing afterwards. */
   async close(): Promise<void> {
     await this.logger?.close();

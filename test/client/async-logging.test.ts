@@ -92,6 +92,26 @@ void describe('client async logging', () => {
     );
   });
 
+  void it('keeps maxInFlight requests in flight at once, and no more', async () => {
+    const { receiver, releases } = await holdingReceiver();
+    const client = new PlumbClient({
+      trackingUri: receiver.baseUrl,
+      env: {},
+      asyncLogging: { maxInFlight: 3, maxQueuedValues: 100_000 },
+    });
+    await client.logBatch('r1', metrics(0, 6000));
+    await until(() => receiver.requests.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(receiver.requests.length, 3, 'a fourth request waits for a free slot');
+    releases.shift()!();
+    await until(() => receiver.requests.length === 4);
+    const flushed = client.flush();
+    while (!(await settledWithin(flushed, 20))) releases.shift()?.();
+    await flushed;
+    assert.equal(receiver.requests.length, 6);
+    assert.ok(receiver.requests.every((r) => (JSON.parse(r.body.toString()) as BatchBody).metrics.length === 1000));
+  });
+
   void it('coalesces 5000 one-value calls into log-batch requests of at most 1000 metrics', async () => {
     const receiver = await Receiver.start(() => ({ status: 200, body: '{}' }));
     receivers.push(receiver);
@@ -139,7 +159,7 @@ void describe('client async logging', () => {
   void it('surfaces a failed background request on the next call, once, with the server error as cause', async () => {
     const client = new PlumbClient({ trackingUri: server.baseUrl, env: {}, asyncLogging: { lingerMs: 0 } });
     await client.logMetric('0123456789abcdef0123456789abcdef', 'm', 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => client.pendingValues === 0);
     const error = await client.logMetric('0123456789abcdef0123456789abcdef', 'm', 2).catch((e: unknown) => e);
     assert.ok(error instanceof AsyncLoggingError, String(error));
     assert.equal(error.lostValues, 1);
