@@ -20,6 +20,8 @@ export interface ImportStore extends ImportReads {
    * registered models, in the keys of the MLflow source's counts, for the verification pass.
    */
   countImported(scope: ImportScope): Promise<ImportCounts>;
+  /** Gathers the planner's statistics after the import's bulk writes, so the first searches plan well. */
+  refreshStatistics(): Promise<void>;
 }
 
 /** What the verification pass counts on both sides; `other_inputs` are MLflow input edges Plumb has no place for. */

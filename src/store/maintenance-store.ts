@@ -76,6 +76,8 @@ export interface DumpStore {
   load(work: (writer: DumpWriter) => Promise<void>): Promise<void>;
   /** Drops Plumb's tables, data and schema history (`restore --force`). Other tables are left alone. */
   dropAll(): Promise<void>;
+  /** Gathers the planner's statistics for every data table (after a bulk load; `load` does it itself). */
+  refreshStatistics(): Promise<void>;
 }
 
 /** Writes that recreate lost metadata from run snapshots (`plumb reconcile`). */

@@ -205,6 +205,8 @@ export class BackupService {
         await this.dumps(store).import(file, { onProgress: options.onProgress });
       }
       store ??= this.deps.openStore();
+      // The engine's restore tool loads rows without gathering statistics (a logical load does).
+      if (native) await store.maintenance.dump.refreshStatistics();
       const rowCounts = await countAll(store);
       const status = await store.schema.status();
       const countMismatches = manifest.rowCountsExact

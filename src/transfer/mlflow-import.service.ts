@@ -117,6 +117,7 @@ export class MlflowImportService {
       return { ...base, entities: planned(plan, artifacts), conflicts: [], warnings, artifacts, ok: true };
     }
     const entities = await this.write(plan);
+    await this.deps.target.refreshStatistics();
     if (this.unserved.length > 0) {
       warnings.push(
         `${this.unserved.length} imported runs keep artifact URIs outside Plumb's artifact store (e.g. ${this.unserved[0]}): clients read those artifacts there directly`,

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { startTestServer } from '../helpers/test-server.ts';
 import type { ImportReport } from '../../src/transfer/mlflow-import.service.ts';
 import { checkEverythingThroughApi } from './imported-api-checks.ts';
@@ -73,6 +74,19 @@ void describe('plumb import mlflow: the MLflow fixture into a fresh SQLite datab
       'the 27 MLflow inputs: dataset→run, run→model input, run→model output',
     );
     assert.equal(first.artifacts?.bytes, expected.details.artifact_bytes);
+  });
+
+  void it('gathers the planner statistics of what it wrote', () => {
+    // Without them the first searches plan as if the tables were still empty.
+    const db = new Database(join(dir, 'plumb.db'), { readonly: true });
+    try {
+      const row = db.prepare("select stat from sqlite_stat1 where idx = 'runs_experiment_order_idx'").get() as
+        | { stat: string }
+        | undefined;
+      assert.match(row?.stat ?? '', /^28 /);
+    } finally {
+      db.close();
+    }
   });
 
   void it('records every copied file in the manifest with its sha256', async () => {

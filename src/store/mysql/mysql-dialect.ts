@@ -70,6 +70,9 @@ export const mysqlDialect: SqlDialect = {
   crossJoinFixesOrder: false,
   // The session runs in UTC (see openMysql), so UNIX_TIMESTAMP never meets a DST gap.
   currentTimeMillis: () => sql<number>`cast(unix_timestamp(now(3)) * 1000 as signed)`,
+  refreshStatistics: async (db, tables) => {
+    await sql`analyze table ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db);
+  },
   listIndexNames: async (db) =>
     (
       await sql<{

@@ -41,6 +41,9 @@ export const postgresDialect: SqlDialect = {
   translateError: translatePostgresError,
   // now() is the transaction's start time: every comparison within one claim sees the same instant.
   currentTimeMillis: () => sql<number>`cast(floor(extract(epoch from now()) * 1000) as bigint)`,
+  refreshStatistics: async (db, tables) => {
+    await sql`analyze ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db);
+  },
   listIndexNames: async (db) =>
     (
       await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(

@@ -191,6 +191,15 @@ export class SqlDumpStore implements DumpStore {
         if (serial) await this.dialect.syncAutoIncrement?.(trx, table.name, serial);
       }
     });
+    await this.refreshStatistics();
+  }
+
+  async refreshStatistics(): Promise<void> {
+    const present = new Set((await presentTables(this.db)).map((t) => t.name));
+    await this.dialect.refreshStatistics(
+      this.db,
+      DUMP_TABLES.map((t) => t.name).filter((name) => present.has(name)),
+    );
   }
 
   async dropAll(): Promise<void> {

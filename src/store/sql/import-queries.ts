@@ -11,6 +11,7 @@ import type {
   StoredExperiment,
   StoredRegisteredModel,
 } from '../import-store.ts';
+import { DUMP_TABLES } from './dump-tables.ts';
 import { countImported } from './import-counts.ts';
 import type { BulkColumn, SqlDialect } from './dialect.ts';
 import { chunked, insertLoggedModel, insertRegisteredModel, insertRows } from './import-rows.ts';
@@ -275,4 +276,9 @@ export class SqlImportStore extends SqlImportOperations implements ImportStore {
   }
 
   countImported: ImportStore['countImported'] = (scope) => countImported(this.db, scope);
+
+  refreshStatistics: ImportStore['refreshStatistics'] = () => this.dialect.refreshStatistics(this.db, IMPORTED_TABLES);
 }
+
+/** The tables an import writes (every data table but the server's own). */
+const IMPORTED_TABLES = DUMP_TABLES.map((t) => t.name);

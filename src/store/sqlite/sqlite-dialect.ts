@@ -41,6 +41,10 @@ export const sqliteDialect: SqlDialect = {
   },
   // julianday('now') carries milliseconds; 2440587.5 is the Julian day of the Unix epoch.
   currentTimeMillis: () => sql<number>`CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)`,
+  // SQLite analyses the whole file at once; analysis_limit (set at open) keeps it to milliseconds.
+  refreshStatistics: async (db) => {
+    await sql`analyze`.execute(db);
+  },
   listIndexNames: async (db) =>
     (await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(db)).rows.map(
       (r) => r.name,
