@@ -1,0 +1,151 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PlumbClient } from '../client/index.ts';
+import { MlflowError } from '../core/errors.ts';
+
+/** The model URIs `plumb models` accepts, as MLflow spells them. */
+export type ModelUri =
+  | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
+  | { readonly kind: 'version'; readonly name: string; readonly version: string }
+  | { readonly kind: 'run'; readonly runId: string; readonly path: string }
+  | { readonly kind: 'local'; readonly dir: string };
+
+export function parseModelUri(uri: string, cwd: string = process.cwd()): ModelUri {
+  if (uri.startsWith('models:/')) {
+    const rest = uri.slice('models:/'.length).replace(/\/+$/, '');
+    const at = rest.lastIndexOf('@');
+    if (at > 0 && !rest.slice(at).includes('/'))
+      return { kind: 'alias', name: rest.slice(0, at), alias: rest.slice(at + 1) };
+    const slash = rest.lastIndexOf('/');
+    const version = rest.slice(slash + 1);
+    if (slash > 0 && /^\d+$/.test(version)) return { kind: 'version', name: rest.slice(0, slash), version };
+    throw MlflowError.invalidParameter(
+      `Not a model URI: '${uri}'. Use models:/<name>/<version> or models:/<name>@<alias>`,
+    );
+  }
+  if (uri.startsWith('runs:/')) {
+    const match = /^runs:\/+([^/]+)\/?(.*)$/.exec(uri);
+    if (!match || match[1] === '')
+      throw MlflowError.invalidParameter(`Not a run URI: '${uri}'. Use runs:/<run_id>/<path>`);
+    return { kind: 'run', runId: match[1]!, path: match[2]!.replace(/\/+$/, '') };
+  }
+  const dir = uri.startsWith('file:') ? fileURLToPath(uri) : resolve(cwd, uri);
+  return { kind: 'local', dir };
+}
+
+export interface ResolvedModel {
+  /** The local directory holding MLmodel. */
+  readonly dir: string;
+  /** The registered version served, for models:/ URIs. */
+  readonly version?: string;
+  /** Files whose sha256 matched the server's artifact manifest, and files the manifest does not list. */
+  readonly verifiedFiles: number;
+  readonly unverifiedFiles: readonly string[];
+}
+
+/**
+ * Turns a model URI into a local directory: models:/ and runs:/ resolve through the Plumb server
+ * (tracking URI from MLFLOW_TRACKING_URI unless a client is given) and download into `cacheDir`,
+ * each file checked against the sha256 the server's artifact manifest recorded (a mismatch throws
+ * ArtifactIntegrityError and leaves no file behind).
+ */
+export class ModelResolver {
+  constructor(private readonly deps: { readonly cacheDir: string; readonly client?: PlumbClient }) {}
+
+  private clientOf(): PlumbClient {
+    return this.deps.client ?? new PlumbClient();
+  }
+
+  /** The version an alias points at now. */
+  async aliasVersion(name: string, alias: string): Promise<string> {
+    return (await this.clientOf().registry.getModelVersionByAlias(name, alias)).version;
+  }
+
+  async resolve(uri: ModelUri): Promise<ResolvedModel> {
+    switch (uri.kind) {
+      case 'local':
+        if (!existsSync(join(uri.dir, 'MLmodel'))) {
+          throw MlflowError.invalidParameter(`No MLmodel file in '${uri.dir}': not an MLflow model directory`);
+        }
+        return { dir: uri.dir, verifiedFiles: 0, unverifiedFiles: [] };
+      case 'alias':
+        return this.resolveVersion(uri.name, await this.aliasVersion(uri.name, uri.alias));
+      case 'version':
+        return this.resolveVersion(uri.name, uri.version);
+      case 'run': {
+        const dir = join(this.deps.cacheDir, 'runs', uri.runId, uri.path || 'root');
+        return { dir, ...(await this.download(await this.runLocation(uri.runId, uri.path), dir)) };
+      }
+      default: {
+        const unreachable: never = uri;
+        throw MlflowError.invalidParameter(`unknown model URI ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  async resolveVersion(name: string, version: string): Promise<ResolvedModel> {
+    const location = await this.clientOf().registry.getModelVersionDownloadUri(name, version);
+    const dir = join(this.deps.cacheDir, 'models', encodeURIComponent(name), version);
+    return { dir, version, ...(await this.download(await this.proxyPath(location), dir)) };
+  }
+
+  private async runLocation(runId: string, path: string): Promise<string> {
+    const run = await this.clientOf().tracking.getRun(runId);
+    const root = await this.proxyPath(run.info.artifact_uri ?? '');
+    return path === '' ? root : `${root}/${path}`;
+  }
+
+  /** A stored location as a path under the server's artifact proxy. */
+  private async proxyPath(location: string): Promise<string> {
+    if (location.startsWith('runs:/')) {
+      const run = parseModelUri(location);
+      if (run.kind === 'run') return this.runLocation(run.runId, run.path);
+    }
+    if (location.startsWith('mlflow-artifacts:')) {
+      return new URL(location).pathname.replace(/^\/+|\/+$/g, '');
+    }
+    throw MlflowError.invalidParameter(
+      `The model's artifacts are at '${location}', which is not served by the Plumb server's artifact proxy (mlflow-artifacts:/)`,
+    );
+  }
+
+  /** Downloads every file under `path`; a complete earlier download of the same version is reused. */
+  private async download(
+    path: string,
+    dir: string,
+  ): Promise<{ verifiedFiles: number; unverifiedFiles: readonly string[] }> {
+    const client = this.clientOf();
+    const files = await this.listFiles(client, path, '');
+    if (!files.includes('MLmodel')) {
+      throw MlflowError.invalidParameter(`No MLmodel file under '${path}': not an MLflow model`);
+    }
+    let verifiedFiles = 0;
+    const unverifiedFiles: string[] = [];
+    for (const file of files) {
+      const local = join(dir, file);
+      await mkdir(dirname(local), { recursive: true });
+      const result = await client.artifacts.download(`${path}/${file}`, local);
+      if (result.verified) verifiedFiles++;
+      else unverifiedFiles.push(file);
+    }
+    return { verifiedFiles, unverifiedFiles };
+  }
+
+  private async listFiles(client: PlumbClient, root: string, prefix: string): Promise<string[]> {
+    const entries = await client.artifacts.list(prefix === '' ? root : `${root}/${prefix}`);
+    const files: string[] = [];
+    for (const entry of entries) {
+      const name = entry.path.split('/').at(-1)!;
+      const relative = prefix === '' ? name : `${prefix}/${name}`;
+      if (entry.is_dir) files.push(...(await this.listFiles(client, root, relative)));
+      else files.push(relative);
+    }
+    return files;
+  }
+}
+
+export function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
