@@ -9,6 +9,7 @@ export {
   PlumbClientError,
   PlumbNetworkError,
 } from './errors.ts';
+export { type LoggedModel, LoggedModelsApi, type LoggedModelStatus } from './logged-models-api.ts';
 export { ActiveRun, PlumbClient, type StartRunOptions, type StepOptions } from './plumb-client.ts';
 export { RegistryApi } from './registry-api.ts';
 export type { RetryOptions } from './retry.ts';

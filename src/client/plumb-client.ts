@@ -4,6 +4,7 @@ import { AsyncLogger } from './async-logger.ts';
 import { batches, type LogItem } from './batching.ts';
 import { type PlumbClientOptions, resolveClientOptions } from './client-options.ts';
 import { MlflowApiError, PlumbClientError } from './errors.ts';
+import { LoggedModelsApi } from './logged-models-api.ts';
 import { RegistryApi } from './registry-api.ts';
 import { TrackingApi } from './tracking-api.ts';
 import { HttpTransport } from './transport.ts';
@@ -28,13 +29,14 @@ export interface StepOptions {
 type ParamValue = string | number | boolean;
 
 /**
- * Plumb's client: the typed endpoint APIs (`tracking`, `registry`, `artifacts`) plus fluent
+ * Plumb's client: the typed endpoint APIs (`tracking`, `registry`, `loggedModels`, `artifacts`) plus fluent
  * helpers that batch what they log. With `asyncLogging`, logging calls return once their values
  * are queued and a background flusher sends them; `flush()` waits until they are stored.
  */
 export class PlumbClient {
   readonly tracking: TrackingApi;
   readonly registry: RegistryApi;
+  readonly loggedModels: LoggedModelsApi;
   readonly artifacts: ArtifactsApi;
   private readonly logger: AsyncLogger | undefined;
   private readonly artifactRoots = new Map<string, string>();
@@ -44,6 +46,7 @@ export class PlumbClient {
     const http = new HttpTransport(resolved);
     this.tracking = new TrackingApi(http);
     this.registry = new RegistryApi(http);
+    this.loggedModels = new LoggedModelsApi(http);
     this.artifacts = new ArtifactsApi(http, {
       thresholdBytes: resolved.multipartThresholdBytes,
       partBytes: resolved.multipartPartBytes,

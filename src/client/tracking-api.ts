@@ -1,6 +1,7 @@
 import type { LogBatchBody } from './batching.ts';
 import type { HttpTransport } from './transport.ts';
 import {
+  type DatasetWire,
   decodeMetric,
   decodeRun,
   type Experiment,
@@ -83,6 +84,10 @@ export class TrackingApi {
     await this.post('experiments/set-experiment-tag', { experiment_id: experimentId, key, value }, true);
   }
 
+  async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
+    await this.post('experiments/delete-experiment-tag', { experiment_id: experimentId, key }, false);
+  }
+
   async createRun(request: {
     experiment_id: string;
     run_name?: string;
@@ -145,6 +150,38 @@ export class TrackingApi {
   /** One log-batch request as given; PlumbClient.logBatch splits any number of values into requests like this. */
   async logBatch(body: LogBatchBody): Promise<void> {
     await this.post('runs/log-batch', body, true);
+  }
+
+  /** Datasets (and MLflow 3 models) a run used as inputs; logging the same dataset again is a no-op. */
+  async logInputs(
+    runId: string,
+    inputs: {
+      datasets?: readonly { dataset: DatasetWire; tags?: readonly KeyValue[] }[];
+      models?: readonly { model_id: string }[];
+    },
+  ): Promise<void> {
+    await this.post(
+      'runs/log-inputs',
+      { run_id: runId, datasets: inputs.datasets ?? [], models: inputs.models ?? [] },
+      true,
+    );
+  }
+
+  /** MLflow 3 logged models a run produced, at a step. */
+  async logOutputs(runId: string, models: readonly { model_id: string; step?: number }[]): Promise<void> {
+    await this.post('runs/outputs', { run_id: runId, models }, true);
+  }
+
+  /** Up to max_results points per run, at evenly spaced steps of [start_step, end_step], for charts over many runs. */
+  async getMetricHistoryBulkInterval(request: {
+    run_ids: readonly string[];
+    metric_key: string;
+    start_step?: number;
+    end_step?: number;
+    max_results?: number;
+  }): Promise<Metric[]> {
+    const reply = await this.get<{ metrics?: Metric[] }>('metrics/get-history-bulk-interval', request);
+    return (reply.metrics ?? []).map(decodeMetric);
   }
 
   async getMetricHistoryPage(

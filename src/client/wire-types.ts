@@ -46,6 +46,16 @@ export interface Metric {
   readonly model_id?: string;
 }
 
+/** A dataset as runs/log-inputs takes it: `digest` identifies the content, `source` where it came from. */
+export interface DatasetWire {
+  readonly name: string;
+  readonly digest: string;
+  readonly source_type: string;
+  readonly source: string;
+  readonly schema?: string;
+  readonly profile?: string;
+}
+
 export interface Run {
   readonly info: RunInfo;
   readonly data: {

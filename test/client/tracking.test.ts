@@ -105,6 +105,67 @@ void describe('client tracking API against a live server', () => {
     assert.equal((await client.tracking.getExperimentByName('client-fluent')).experiment_id, stored.info.experiment_id);
   });
 
+  void it('logs inputs, model metrics and outputs of MLflow 3 logged models, and reads bulk intervals', async () => {
+    const experimentId = await client.tracking.createExperiment({ name: 'client-models' });
+    await client.tracking.setExperimentTag(experimentId, 'temp', 'x');
+    await client.tracking.deleteExperimentTag(experimentId, 'temp');
+    assert.equal((await client.tracking.getExperiment(experimentId)).tags, undefined);
+    const run = await client.startRun({ experimentId });
+    const model = await client.loggedModels.create({ experiment_id: experimentId, name: 'clf', source_run_id: run.id });
+    assert.equal(model.info.status, 'LOGGED_MODEL_PENDING');
+    await client.logBatch(run.id, [
+      { kind: 'metric', key: 'auc', value: 0.91, timestamp: 10, step: 3, modelId: model.info.model_id },
+    ]);
+    await client.tracking.logInputs(run.id, {
+      datasets: [
+        {
+          dataset: { name: 'train', digest: 'abc123', source_type: 'local', source: '{"uri": "/data/train.csv"}' },
+          tags: [{ key: 'mlflow.data.context', value: 'training' }],
+        },
+      ],
+    });
+    await client.tracking.logOutputs(run.id, [{ model_id: model.info.model_id, step: 3 }]);
+    await client.loggedModels.setTags(model.info.model_id, [{ key: 'framework', value: 'xgb' }]);
+    const ready = await client.loggedModels.finalize(model.info.model_id, 'READY');
+    assert.equal(ready.info.status, 'LOGGED_MODEL_READY');
+    const fetched = await client.loggedModels.get(model.info.model_id);
+    assert.deepEqual(
+      fetched.data.metrics?.map((m) => [m.key, m.value, m.step]),
+      [['auc', 0.91, 3]],
+    );
+    assert.deepEqual(fetched.info.tags, [{ key: 'framework', value: 'xgb' }]);
+    const found = await client.loggedModels.search({ experiment_ids: [experimentId], filter: 'metrics.auc > 0.9' });
+    assert.deepEqual(
+      found.models.map((m) => m.info.model_id),
+      [model.info.model_id],
+    );
+    const stored = await client.tracking.getRun(run.id);
+    const datasets = (stored.inputs as { dataset_inputs?: { dataset: { name: string } }[] }).dataset_inputs ?? [];
+    assert.deepEqual(
+      datasets.map((d) => d.dataset.name),
+      ['train'],
+    );
+
+    await client.logBatch(
+      run.id,
+      Array.from({ length: 100 }, (_, step) => ({
+        kind: 'metric' as const,
+        key: 'loss',
+        value: step,
+        timestamp: 1,
+        step,
+      })),
+    );
+    const sampled = await client.tracking.getMetricHistoryBulkInterval({
+      run_ids: [run.id],
+      metric_key: 'loss',
+      max_results: 10,
+    });
+    assert.ok(sampled.length >= 10 && sampled.length <= 12, `${sampled.length} points`);
+    assert.ok(sampled.every((m) => m.run_id === run.id));
+    assert.deepEqual([sampled[0]?.step, sampled.at(-1)?.step], [0, 99]);
+  });
+
   void it('withRun ends the run FINISHED with the body result, or FAILED and rethrows', async () => {
     let finishedId = '';
     const result = await client.withRun({ runName: 'ok' }, async (run) => {
