@@ -31,6 +31,12 @@ export const ORPHANS: Readonly<
     parents: 'missing run ids',
     mlflowDelete: 'DELETE FROM latest_metrics WHERE run_uuid NOT IN (SELECT run_uuid FROM runs);',
   },
+  'metric-rollups': {
+    table: 'metric_rollups',
+    parent: 'run',
+    parents: 'missing run ids',
+    mlflowDelete: 'nothing: MLflow keeps no downsampled history',
+  },
   params: {
     table: 'params',
     parent: 'run',

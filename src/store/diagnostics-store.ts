@@ -26,7 +26,15 @@ export type SchemaIdentity =
   | { readonly kind: 'unknown'; readonly tables: readonly string[] };
 
 /** Rows whose parent row is gone. */
-export const ORPHAN_KINDS = ['metrics', 'latest-metrics', 'params', 'tags', 'model-versions', 'aliases'] as const;
+export const ORPHAN_KINDS = [
+  'metrics',
+  'latest-metrics',
+  'metric-rollups',
+  'params',
+  'tags',
+  'model-versions',
+  'aliases',
+] as const;
 export type OrphanKind = (typeof ORPHAN_KINDS)[number];
 
 /** How many there are, and the first `sampleSize` of them. */

@@ -51,6 +51,7 @@ void describe('plumb doctor db on a Plumb database', () => {
       'drop index runs_experiment_start_idx',
       `insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values ('${GHOST_RUN}', 'loss', 0.5, 1, 0, 0), ('${GHOST_RUN}', 'loss', 0.4, 2, 1, 0)`,
       `insert into latest_metrics (run_uuid, key, value, timestamp, step, is_nan) values ('${GHOST_RUN}', 'loss', 0.4, 2, 1, 0)`,
+      `insert into metric_rollups (run_uuid, key, width, bucket, min_value, max_value) values ('${GHOST_RUN}', 'loss', 32, 0, 0.4, 0.5)`,
       `insert into params (run_uuid, key, value) values ('${GHOST_RUN}', 'lr', '0.1')`,
       `insert into tags (run_uuid, key, value) values ('${GHOST_RUN}', 'team', 'x')`,
     ]);
@@ -59,6 +60,7 @@ void describe('plumb doctor db on a Plumb database', () => {
     assert.deepEqual(errorsOf(found.findings), [
       'db.missing-indexes',
       'db.orphan-latest-metrics',
+      'db.orphan-metric-rollups',
       'db.orphan-metrics',
       'db.orphan-params',
       'db.orphan-tags',
@@ -90,6 +92,7 @@ void describe('plumb doctor db on a Plumb database', () => {
         'recreated 1 index: runs_experiment_start_idx',
         'deleted 2 orphan rows from metrics',
         'deleted 1 orphan row from latest_metrics',
+        'deleted 1 orphan row from metric_rollups',
         'deleted 1 orphan row from params',
         'deleted 1 orphan row from tags',
         `marked 1 run FAILED: ${stuck.info.run_id}`,

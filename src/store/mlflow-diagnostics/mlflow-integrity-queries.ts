@@ -71,6 +71,8 @@ export class MlflowIntegrityQueries implements IntegrityChecks {
       case 'params':
       case 'tags':
         return orphanRunChildren(this.db, kind, sampleSize);
+      case 'metric-rollups':
+        return { rows: 0, missingParents: [] }; // MLflow keeps no downsampled history
       case 'model-versions': {
         if (!tables.has('model_versions')) return { rows: 0, missingParents: [] };
         const missing = sql<boolean>`not exists (select 1 from registered_models m where ${await this.sameModel('m', 'v')})`;

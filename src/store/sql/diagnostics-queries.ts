@@ -71,6 +71,7 @@ class PlumbDiagnosticsQueries implements PlumbDiagnostics {
     switch (kind) {
       case 'metrics':
       case 'latest-metrics':
+      case 'metric-rollups':
       case 'params':
       case 'tags':
         return orphanRunChildren(this.any, kind, sampleSize);
@@ -185,6 +186,7 @@ class PlumbDiagnosticsQueries implements PlumbDiagnostics {
       switch (kind) {
         case 'metrics':
         case 'latest-metrics':
+        case 'metric-rollups':
         case 'params':
         case 'tags': {
           const table = RUN_CHILD_TABLES[kind];

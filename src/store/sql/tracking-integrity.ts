@@ -15,6 +15,8 @@ export type AnyDb = Kysely<any>;
 export const RUN_CHILD_TABLES = {
   metrics: 'metrics',
   'latest-metrics': 'latest_metrics',
+  // Plumb's schema only: MLflow has no such table (its checks report none).
+  'metric-rollups': 'metric_rollups',
   params: 'params',
   tags: 'tags',
 } as const;
