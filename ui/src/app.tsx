@@ -1,6 +1,7 @@
 import { ComparePage } from './pages/compare-page.tsx';
 import { ExperimentsPage } from './pages/experiments-page.tsx';
 import { HealthPage } from './pages/health-page.tsx';
+import { ModelPage, RegistryPage } from './pages/registry-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { Link, useLocation } from './router.tsx';
@@ -8,9 +9,12 @@ import { Link, useLocation } from './router.tsx';
 export function App() {
   const location = useLocation();
   const runMatch = /^\/runs\/([^/]+)\/?$/.exec(location.path);
+  const modelMatch = /^\/models\/([^/]+)\/?$/.exec(location.path);
   let page;
   if (runMatch) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} query={location.query} />;
   else if (location.path === '/runs' || location.path === '/runs/') page = <RunsPage query={location.query} />;
+  else if (modelMatch) page = <ModelPage name={decodeURIComponent(modelMatch[1]!)} />;
+  else if (location.path === '/models') page = <RegistryPage query={location.query} />;
   else if (location.path === '/compare') page = <ComparePage query={location.query} />;
   else if (location.path === '/cluster') page = <HealthPage />;
   else if (location.path === '/' || location.path === '/experiments') page = <ExperimentsPage query={location.query} />;
@@ -23,6 +27,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <Link to="/experiments">Experiments</Link>
+          <Link to="/models">Models</Link>
           <Link to="/cluster">Health</Link>
         </nav>
       </header>

@@ -1,4 +1,14 @@
-import type { DownsampledHistory, Experiment, Metric, NodeInfo, Page, Run, ViewType } from './types.ts';
+import type {
+  DownsampledHistory,
+  Experiment,
+  Metric,
+  ModelVersion,
+  NodeInfo,
+  Page,
+  RegisteredModel,
+  Run,
+  ViewType,
+} from './types.ts';
 
 /** A failed API call: MLflow's `{ error_code, message }`, or the transport's failure. */
 export class ApiError extends Error {
@@ -139,6 +149,52 @@ export class PlumbApi {
       signal,
     );
     return body.files ?? [];
+  }
+
+  async searchModels(
+    options: { filter?: string; pageToken?: string },
+    signal?: AbortSignal,
+  ): Promise<Page<RegisteredModel>> {
+    const query: Record<string, string> = { max_results: '100', order_by: 'name ASC' };
+    if (options.filter) query.filter = options.filter;
+    if (options.pageToken) query.page_token = options.pageToken;
+    const body = await this.get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>(
+      `${MLFLOW}/registered-models/search`,
+      query,
+      signal,
+    );
+    return { items: body.registered_models ?? [], nextPageToken: body.next_page_token || undefined };
+  }
+
+  async getModel(name: string, signal?: AbortSignal): Promise<RegisteredModel> {
+    const body = await this.get<{ registered_model: RegisteredModel }>(
+      `${MLFLOW}/registered-models/get`,
+      { name },
+      signal,
+    );
+    return body.registered_model;
+  }
+
+  /** Every version of one model, newest first (pages followed to the end: a model has tens of versions, not millions). */
+  async modelVersions(name: string, signal?: AbortSignal): Promise<readonly ModelVersion[]> {
+    const versions: ModelVersion[] = [];
+    let pageToken: string | undefined;
+    do {
+      const query: Record<string, string> = {
+        filter: `name = '${name.replace(/'/g, "\\'")}'`,
+        max_results: '200',
+        order_by: 'version_number DESC',
+      };
+      if (pageToken) query.page_token = pageToken;
+      const body = await this.get<{ model_versions?: ModelVersion[]; next_page_token?: string }>(
+        `${MLFLOW}/model-versions/search`,
+        query,
+        signal,
+      );
+      versions.push(...(body.model_versions ?? []));
+      pageToken = body.next_page_token || undefined;
+    } while (pageToken);
+    return versions;
   }
 
   async nodes(signal?: AbortSignal): Promise<readonly NodeInfo[]> {

@@ -82,3 +82,26 @@ export interface NodeInfo {
   readonly config_fingerprint: string;
   readonly drift?: unknown;
 }
+
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: string;
+  readonly creation_timestamp?: number;
+  readonly last_updated_timestamp?: number;
+  readonly current_stage?: string;
+  readonly description?: string;
+  readonly source?: string;
+  readonly run_id?: string;
+  readonly status?: string;
+  readonly tags?: readonly KeyValue[];
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly creation_timestamp?: number;
+  readonly last_updated_timestamp?: number;
+  readonly description?: string;
+  readonly latest_versions?: readonly ModelVersion[];
+  readonly tags?: readonly KeyValue[];
+  readonly aliases?: readonly { alias: string; version: string }[];
+}
