@@ -1,6 +1,7 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ConnectionPoolUse, SchemaStatus } from '../store/store.ts';
 import type { ClientCheck } from './client-version-policy.ts';
+import { type HistogramSeries, LightHistogram } from './light-histogram.ts';
 
 /** What the scrape-time gauges read: each is asked at most once per scrape. */
 export interface MetricSources {
@@ -18,7 +19,38 @@ interface WarnLogger {
 const MAX_CLIENT_SERIES = 64;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-type RequestSeries = { count: Counter.Internal; duration: Histogram.Internal<string> };
+type Labels = Record<string, string>;
+
+/**
+ * Counts kept in plain numbers and added to their prom-client counter when it is scraped: a
+ * labelled `inc` hashes its labels on every call (about a microsecond), a map hit here does not.
+ */
+class PendingCounts {
+  private readonly series = new Map<string, { labels: Labels; pending: number }>();
+
+  add(key: string, labels: () => Labels, n = 1): void {
+    const known = this.series.get(key);
+    if (known) known.pending += n;
+    else this.series.set(key, { labels: labels(), pending: n });
+  }
+
+  /** Distinct series so far, to cap label sets. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  has(key: string): boolean {
+    return this.series.has(key);
+  }
+
+  flushInto(counter: Counter): void {
+    for (const entry of this.series.values()) {
+      if (entry.pending === 0) continue;
+      counter.inc(entry.labels, entry.pending);
+      entry.pending = 0;
+    }
+  }
+}
 
 /**
  * Plumb's metric families in a registry of their own (tests build many apps in one process, and
@@ -28,20 +60,18 @@ type RequestSeries = { count: Counter.Internal; duration: Histogram.Internal<str
  */
 export class PlumbMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter;
-  private readonly duration: Histogram;
-  private readonly series = new Map<string, RequestSeries>();
+  private readonly requests = new PendingCounts();
+  private readonly duration: LightHistogram;
   private readonly queueRequests: Gauge;
   private readonly queueRows: Gauge;
-  private readonly groupRequests: Histogram;
-  private readonly groupRows: Histogram;
-  private readonly rowsIngested: Counter;
+  private readonly groupRequests: HistogramSeries;
+  private readonly groupRows: HistogramSeries;
+  private readonly rowsIngested = new PendingCounts();
   private readonly artifactBytesIn: Counter;
   private readonly artifactBytesOut: Counter;
   private readonly uploadsInFlight: Gauge;
-  private readonly artifactOperations: Counter;
-  private readonly clientRequests: Counter;
-  private readonly clientSeries = new Map<string, Counter.Internal>();
+  private readonly artifactOperations = new PendingCounts();
+  private readonly clientRequests = new PendingCounts();
 
   constructor(deps: { sources: MetricSources; version: string; logger: WarnLogger }) {
     const registers = [this.registry];
@@ -51,19 +81,22 @@ export class PlumbMetrics {
       { version: deps.version },
       1,
     );
-    this.requests = new Counter({
+    const requests = this.requests;
+    new Counter({
       name: 'plumb_http_requests_total',
       help: 'HTTP requests answered, by method, route template and status',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect() {
+        requests.flushInto(this);
+      },
     });
-    this.duration = new Histogram({
-      name: 'plumb_http_request_duration_seconds',
-      help: 'Time from request received to response sent',
-      labelNames: ['method', 'route', 'status'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
+    this.duration = new LightHistogram(
+      'plumb_http_request_duration_seconds',
+      'Time from request received to response sent, by method, route template and status',
+      DURATION_BUCKETS,
+      this.registry,
+    );
     const pool = (name: string, help: string, read: (use: ConnectionPoolUse) => number) =>
       new Gauge({
         name,
@@ -84,23 +117,27 @@ export class PlumbMetrics {
       registers,
     });
     this.queueRows = new Gauge({ name: 'plumb_write_queue_rows', help: 'Rows waiting for a group commit', registers });
-    this.groupRequests = new Histogram({
-      name: 'plumb_group_commit_requests',
-      help: 'Requests committed together in one group transaction',
-      buckets: [1, 2, 4, 8, 16, 32, 48, 64],
-      registers,
-    });
-    this.groupRows = new Histogram({
-      name: 'plumb_group_commit_rows',
-      help: 'Rows (metrics, params, tags) committed in one group transaction',
-      buckets: [1, 10, 100, 1000, 5000, 10_000, 20_000, 50_000],
-      registers,
-    });
-    this.rowsIngested = new Counter({
+    this.groupRequests = new LightHistogram(
+      'plumb_group_commit_requests',
+      'Requests committed together in one group transaction',
+      [1, 2, 4, 8, 16, 32, 48, 64],
+      this.registry,
+    ).series('', () => ({}));
+    this.groupRows = new LightHistogram(
+      'plumb_group_commit_rows',
+      'Rows (metrics, params, tags) committed in one group transaction',
+      [1, 10, 100, 1000, 5000, 10_000, 20_000, 50_000],
+      this.registry,
+    ).series('', () => ({}));
+    const rowsIngested = this.rowsIngested;
+    new Counter({
       name: 'plumb_rows_ingested_total',
       help: 'Rows written by committed tracking writes, by table',
       labelNames: ['table'],
       registers,
+      collect() {
+        rowsIngested.flushInto(this);
+      },
     });
     this.artifactBytesIn = new Counter({
       name: 'plumb_artifact_bytes_received_total',
@@ -117,17 +154,25 @@ export class PlumbMetrics {
       help: 'Artifact uploads (puts and parts) being written now',
       registers,
     });
-    this.artifactOperations = new Counter({
+    const artifactOperations = this.artifactOperations;
+    new Counter({
       name: 'plumb_artifact_operations_total',
       help: 'Artifact repository operations, by operation and outcome',
       labelNames: ['operation', 'outcome'],
       registers,
+      collect() {
+        artifactOperations.flushInto(this);
+      },
     });
-    this.clientRequests = new Counter({
+    const clientRequests = this.clientRequests;
+    new Counter({
       name: 'plumb_client_requests_total',
       help: 'Requests by client and version (from User-Agent) and what the version policy said',
       labelNames: ['client', 'version', 'verdict'],
       registers,
+      collect() {
+        clientRequests.flushInto(this);
+      },
     });
     const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `metrics: could not read ${what}`);
     new Gauge({
@@ -164,14 +209,9 @@ export class PlumbMetrics {
 
   request(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`;
-    let series = this.series.get(key);
-    if (series === undefined) {
-      const labels = { method, route, status: String(status) };
-      series = { count: this.requests.labels(labels), duration: this.duration.labels(labels) };
-      this.series.set(key, series);
-    }
-    series.count.inc();
-    series.duration.observe(seconds);
+    const labels = () => ({ method, route, status: String(status) });
+    this.requests.add(key, labels);
+    this.duration.series(key, labels).observe(seconds);
   }
 
   queueChanged(requests: number, rows: number): void {
@@ -185,7 +225,7 @@ export class PlumbMetrics {
   }
 
   rows(table: string, count: number): void {
-    if (count > 0) this.rowsIngested.inc({ table }, count);
+    if (count > 0) this.rowsIngested.add(table, () => ({ table }), count);
   }
 
   artifactBytes(direction: 'in' | 'out', bytes: number): void {
@@ -201,21 +241,20 @@ export class PlumbMetrics {
   }
 
   artifactOperation(operation: string, outcome: 'ok' | 'error'): void {
-    this.artifactOperations.inc({ operation, outcome });
+    this.artifactOperations.add(`${operation} ${outcome}`, () => ({ operation, outcome }));
   }
 
   client(check: ClientCheck): void {
     const key = `${check.client}/${check.version}/${check.verdict}`;
-    let child = this.clientSeries.get(key);
-    if (child === undefined) {
-      const labels =
-        this.clientSeries.size < MAX_CLIENT_SERIES
-          ? { client: check.client, version: check.version, verdict: check.verdict }
-          : { client: '(other)', version: '-', verdict: check.verdict };
-      child = this.clientRequests.labels(labels);
-      if (this.clientSeries.size < MAX_CLIENT_SERIES) this.clientSeries.set(key, child);
+    if (this.clientRequests.has(key) || this.clientRequests.size < MAX_CLIENT_SERIES) {
+      this.clientRequests.add(key, () => ({ client: check.client, version: check.version, verdict: check.verdict }));
+    } else {
+      this.clientRequests.add(`(other)/${check.verdict}`, () => ({
+        client: '(other)',
+        version: '-',
+        verdict: check.verdict,
+      }));
     }
-    child.inc();
   }
 
   /** The exposition text and its content type, for GET /metrics. */
