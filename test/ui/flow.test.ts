@@ -231,6 +231,9 @@ void describe('web UI in Chromium', { timeout: 300_000 }, () => {
       const background = await dark.page.evaluate('getComputedStyle(document.body).backgroundColor');
       assert.equal(background, 'rgb(20, 24, 30)');
       await dark.screenshot('11-runs-dark');
+      await dark.page.goto(`${base}/runs/${data.runs[0]!.id}?tab=metrics&metric=loss`);
+      await dark.page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
+      await dark.screenshot('12-chart-dark');
     } finally {
       await dark.close();
     }

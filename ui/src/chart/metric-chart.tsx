@@ -107,6 +107,8 @@ function UPlotView(props: {
     const element = container.current;
     if (!element) return;
     const width = Math.max(320, element.clientWidth || 900);
+    // The canvas cannot resolve CSS colours itself: axes take the theme's text colour as drawn now.
+    const ink = getComputedStyle(element).color || '#888';
     const options: uPlot.Options = {
       width,
       height: 300,
@@ -115,8 +117,8 @@ function UPlotView(props: {
         y: props.log ? { distr: 3 } : {},
       },
       axes: [
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } },
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } },
+        { stroke: ink, grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.4)' } },
+        { stroke: ink, grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.4)' } },
       ],
       series: [
         { label: props.mode === 'step' ? 'step' : 'time' },
