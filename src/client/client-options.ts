@@ -36,6 +36,8 @@ export interface PlumbClientOptions {
 
 export interface ResolvedClientOptions {
   readonly baseUrl: string;
+  /** startRun's experiment when it names none: `MLFLOW_EXPERIMENT_ID`, else `MLFLOW_EXPERIMENT_NAME`. */
+  readonly defaultExperiment: { readonly id?: string; readonly name?: string };
   readonly headers: Readonly<Record<string, string>>;
   readonly retry: ResolvedRetryOptions;
   readonly requestTimeoutMs: number;
@@ -71,6 +73,10 @@ export function resolveClientOptions(options: PlumbClientOptions = {}): Resolved
   const async = options.asyncLogging;
   return {
     baseUrl: uri.replace(/\/+$/, ''),
+    defaultExperiment: {
+      ...(env.MLFLOW_EXPERIMENT_ID ? { id: env.MLFLOW_EXPERIMENT_ID } : {}),
+      ...(env.MLFLOW_EXPERIMENT_NAME ? { name: env.MLFLOW_EXPERIMENT_NAME } : {}),
+    },
     headers,
     retry: resolveRetryOptions(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 120_000,

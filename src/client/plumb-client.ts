@@ -11,7 +11,10 @@ import { HttpTransport } from './transport.ts';
 import type { FileInfo, RunInfo, RunStatus } from './wire-types.ts';
 
 export interface StartRunOptions {
-  /** Default: `experimentName`'s experiment, else MLflow's Default experiment ('0'). */
+  /**
+   * Default: `experimentName`'s experiment, else `MLFLOW_EXPERIMENT_ID`, else `MLFLOW_EXPERIMENT_NAME`'s
+   * experiment, else MLflow's Default experiment ('0').
+   */
   readonly experimentId?: string;
   /** An experiment looked up by name, and created when there is none. */
   readonly experimentName?: string;
@@ -40,10 +43,12 @@ export class PlumbClient {
   readonly artifacts: ArtifactsApi;
   private readonly logger: AsyncLogger | undefined;
   private readonly artifactRoots = new Map<string, string>();
+  private readonly defaultExperiment: { readonly id?: string; readonly name?: string };
 
   constructor(options: PlumbClientOptions = {}) {
     const resolved = resolveClientOptions(options);
     const http = new HttpTransport(resolved);
+    this.defaultExperiment = resolved.defaultExperiment;
     this.tracking = new TrackingApi(http);
     this.registry = new RegistryApi(http);
     this.loggedModels = new LoggedModelsApi(http);
@@ -56,7 +61,11 @@ export class PlumbClient {
   }
 
   async startRun(options: StartRunOptions = {}): Promise<ActiveRun> {
-    const experimentId = options.experimentId ?? (await this.experimentIdOf(options.experimentName));
+    const fallback = this.defaultExperiment;
+    const experimentId =
+      options.experimentId ??
+      (options.experimentName === undefined ? fallback.id : undefined) ??
+      (await this.experimentIdOf(options.experimentName ?? fallback.name));
     const run = await this.tracking.createRun({
       experiment_id: experimentId,
       ...(options.runName === undefined ? {} : { run_name: options.runName }),

@@ -166,6 +166,16 @@ void describe('client tracking API against a live server', () => {
     assert.deepEqual([sampled[0]?.step, sampled.at(-1)?.step], [0, 99]);
   });
 
+  void it('starts runs in MLFLOW_EXPERIMENT_ID or MLFLOW_EXPERIMENT_NAME when the call names no experiment', async () => {
+    const named = new PlumbClient({ trackingUri: server.baseUrl, env: { MLFLOW_EXPERIMENT_NAME: 'from-env' } });
+    const first = await named.startRun();
+    const experimentId = (await client.tracking.getExperimentByName('from-env')).experiment_id;
+    assert.equal(first.info.experiment_id, experimentId);
+    const byId = new PlumbClient({ trackingUri: server.baseUrl, env: { MLFLOW_EXPERIMENT_ID: experimentId } });
+    assert.equal((await byId.startRun()).info.experiment_id, experimentId);
+    assert.equal((await byId.startRun({ experimentId: '0' })).info.experiment_id, '0');
+  });
+
   void it('withRun ends the run FINISHED with the body result, or FAILED and rethrows', async () => {
     let finishedId = '';
     const result = await client.withRun({ runName: 'ok' }, async (run) => {
