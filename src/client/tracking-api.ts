@@ -72,12 +72,13 @@ export class TrackingApi {
     await this.post('experiments/update', { experiment_id: experimentId, new_name: newName }, true);
   }
 
+  /** Not idempotent: a second delete (or restore) answers RESOURCE_DOES_NOT_EXIST, so a lost answer is not retried. */
   async deleteExperiment(experimentId: string): Promise<void> {
-    await this.post('experiments/delete', { experiment_id: experimentId }, true);
+    await this.post('experiments/delete', { experiment_id: experimentId }, false);
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
-    await this.post('experiments/restore', { experiment_id: experimentId }, true);
+    await this.post('experiments/restore', { experiment_id: experimentId }, false);
   }
 
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
