@@ -79,7 +79,7 @@ export function ExperimentsPage(props: { query: URLSearchParams }) {
           disabled={selected.size === 0}
           onClick={() => navigate(hrefOf('/runs', { experiments: [...selected].join(',') }))}
         >
-          Runs of {selected.size || ''} selected
+          Runs of selected ({selected.size})
         </button>
       </div>
       <CreateExperiment onCreate={(name) => act(() => api.createExperiment(name))} />
