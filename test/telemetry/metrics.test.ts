@@ -105,8 +105,15 @@ void describe('Prometheus /metrics', () => {
 
   void it('reports the pool, the schema, the node registry and the process', async () => {
     const samples = await scrape();
-    // SQLite has one embedded connection and no pool.
-    assert.deepEqual(samplesOf(samples, 'plumb_db_pool_size'), [0]);
+    if (process.env.PLUMB_TEST_STORE === 'postgres' || process.env.PLUMB_TEST_STORE === 'mysql') {
+      const size = samplesOf(samples, 'plumb_db_pool_size')[0] ?? 0;
+      assert.ok(size > 0, 'no pool size reported');
+      const open = samplesOf(samples, 'plumb_db_pool_open_connections')[0] ?? 0;
+      assert.ok(open >= 1 && open <= size, `open connections ${open} of ${size}`);
+    } else {
+      // SQLite has one embedded connection and no pool.
+      assert.deepEqual(samplesOf(samples, 'plumb_db_pool_size'), [0]);
+    }
     assert.deepEqual(samplesOf(samples, 'plumb_db_pool_waiting_requests'), [0]);
     const applied = samplesOf(samples, 'plumb_schema_migrations', { state: 'applied' })[0] ?? 0;
     assert.ok(applied > 0, 'no applied migration reported');
