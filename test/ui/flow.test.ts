@@ -156,6 +156,18 @@ void describe('web UI in Chromium', { timeout: 300_000 }, () => {
     await page.getByText(`steps ${start}–${end}`).waitFor();
     await browser.screenshot('07-chart-zoomed');
 
+    // Back to the whole history, on relative time, log scale, smoothed: redrawn from the same data.
+    await page.getByRole('button', { name: 'Reset zoom' }).click();
+    await page.getByText(/steps \d+–\d+/).waitFor({ state: 'detached' });
+    await page.getByRole('combobox', { name: 'X axis' }).selectOption('relative');
+    await page.getByRole('checkbox', { name: 'Log scale' }).check();
+    await page.getByRole('slider', { name: 'Smoothing' }).fill('0.9');
+    await page.getByText('0.90').waitFor();
+    await page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
+    assert.ok(Number(await chart.getAttribute('data-points')) > 100);
+    assert.ok(await canvasIsDrawn(browser), 'redrawn on relative time, log scale, smoothed');
+    await browser.screenshot('07b-chart-relative-log-smoothed');
+
     // The one 400 is the bad filter's, asked for on purpose; anything else (a CSP violation) fails.
     const unexpected = browser.errors.filter((e) => !e.includes('status of 400 (Bad Request)'));
     assert.deepEqual(unexpected, [], 'no console errors');
