@@ -207,7 +207,7 @@ export async function createApp(
   options: { logger?: Logger; webhookResolver?: Resolver } = {},
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const telemetry = createTelemetry(config.telemetry, { logger, version: PLUMB_VERSION, now: systemClock.now });
+  const telemetry = await createTelemetry(config.telemetry, { logger, version: PLUMB_VERSION, now: systemClock.now });
   const store = openMetadataStore(config.store, {
     writeQueueRows: config.tracking.writeQueueRows,
     observer: telemetry.storeObserver,

@@ -7,10 +7,10 @@ import type { TelemetryConfig } from '../config/config.ts';
 import type { StoreObserver } from '../store/sql/write-groups.ts';
 import type { TrackingStore } from '../store/store.ts';
 import { ClientVersionPolicy, parseClientVersionRules } from './client-version-policy.ts';
-import { type MetricSources, PlumbMetrics } from './metrics.ts';
+import type { MetricSources, PlumbMetrics } from './metrics.ts';
 import { observeArtifacts } from './observed-artifacts.ts';
 import { countIngestedRows } from './observed-tracking.ts';
-import { Tracing } from './tracing.ts';
+import type { Tracing } from './tracing.ts';
 
 /** Everything observability adds to one app; built by createTelemetry, wired by app.ts. */
 export interface Telemetry {
@@ -33,10 +33,14 @@ export interface Telemetry {
   close(): Promise<void>;
 }
 
-export function createTelemetry(
+/**
+ * prom-client and the OpenTelemetry SDK load only when metrics or tracing are on: together they
+ * add about 200 ms to every start otherwise.
+ */
+export async function createTelemetry(
   config: TelemetryConfig,
   deps: { logger: Logger; version: string; now: () => number },
-): Telemetry {
+): Promise<Telemetry> {
   const { logger } = deps;
   if (config.exposePrometheusDir !== undefined) {
     logger.info(
@@ -46,7 +50,7 @@ export function createTelemetry(
   }
   let sources: MetricSources | undefined;
   const metrics = config.metrics.enabled
-    ? new PlumbMetrics({
+    ? new (await import('./metrics.ts')).PlumbMetrics({
         version: deps.version,
         logger,
         sources: {
@@ -56,7 +60,7 @@ export function createTelemetry(
         },
       })
     : undefined;
-  const tracing = config.tracing ? new Tracing(config.tracing, deps.version) : undefined;
+  const tracing = config.tracing ? new (await import('./tracing.ts')).Tracing(config.tracing, deps.version) : undefined;
   const rules =
     config.clientVersions.allowed === undefined ? undefined : parseClientVersionRules(config.clientVersions.allowed);
   const clients = new ClientVersionPolicy(
