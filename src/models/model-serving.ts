@@ -46,6 +46,8 @@ export interface ServeOptions {
   readonly followAlias?: boolean;
   readonly pollMs?: number;
   readonly client?: PlumbClient;
+  /** Serve files the artifact manifest cannot vouch for (refused by default). */
+  readonly allowUnverified?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -75,6 +77,7 @@ export async function serveModel(options: ServeOptions): Promise<RunningServer> 
   const resolver = new ModelResolver({
     cacheDir: options.cacheDir,
     ...(options.client && { client: options.client }),
+    ...(options.allowUnverified && { allowUnverified: true }),
   });
   const plugins = options.plugins ?? [];
   const resolved = await resolver.resolve(uri);

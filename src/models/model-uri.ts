@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlumbClient } from '../client/index.ts';
@@ -49,10 +49,18 @@ export interface ResolvedModel {
  * Turns a model URI into a local directory: models:/ and runs:/ resolve through the Plumb server
  * (tracking URI from MLFLOW_TRACKING_URI unless a client is given) and download into `cacheDir`,
  * each file checked against the sha256 the server's artifact manifest recorded (a mismatch throws
- * ArtifactIntegrityError and leaves no file behind).
+ * ArtifactIntegrityError and leaves no file behind; a file with no current record is refused
+ * unless allowUnverified).
  */
 export class ModelResolver {
-  constructor(private readonly deps: { readonly cacheDir: string; readonly client?: PlumbClient }) {}
+  constructor(
+    private readonly deps: {
+      readonly cacheDir: string;
+      readonly client?: PlumbClient;
+      /** Accept files the manifest has no current record of (refused by default). */
+      readonly allowUnverified?: boolean;
+    },
+  ) {}
 
   private clientOf(): PlumbClient {
     return this.deps.client ?? new PlumbClient();
@@ -130,6 +138,15 @@ export class ModelResolver {
       if (result.verified) verifiedFiles++;
       else unverifiedFiles.push(file);
     }
+    if (unverifiedFiles.length > 0 && !this.deps.allowUnverified) {
+      await rm(dir, { recursive: true, force: true });
+      throw new MlflowError(
+        'DATA_LOSS',
+        `The server's artifact manifest has no current sha256 for ${unverifiedFiles.join(', ')} under '${path}' ` +
+          '(never recorded, or the stored bytes changed after upload): refusing to serve files that cannot be verified. ' +
+          'Check them with `plumb doctor`; --allow-unverified serves them anyway.',
+      );
+    }
     return { verifiedFiles, unverifiedFiles };
   }
 
@@ -144,8 +161,4 @@ export class ModelResolver {
     }
     return files;
   }
-}
-
-export function isDirectory(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory();
 }

@@ -13,9 +13,9 @@ export const ONNX_INSTALL_HINT =
   '`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0` (the CPU runtime ships in the package).';
 
 /** onnxruntime-node is optional (288 MB): imported only when an ONNX model is served. */
-async function importOrt(): Promise<Ort> {
+async function importOrt(load: () => Promise<unknown>): Promise<Ort> {
   try {
-    return (await import('onnxruntime-node')) as Ort;
+    return (await load()) as Ort;
   } catch (error) {
     throw new MlflowError('NOT_IMPLEMENTED', `${ONNX_INSTALL_HINT} (${(error as Error).message})`);
   }
@@ -72,55 +72,58 @@ function toNested(tensor: OrtTensor): unknown {
  * frame columns to the graph inputs of those names. Predictions are `{ output: nested arrays }`
  * for tensor input and one record per row for frame input.
  */
-export const onnxFlavor: FlavorPlugin = {
-  flavor: 'onnx',
-  async load(modelDir: string, mlmodel: MlModel): Promise<Loaded> {
-    const ort = await importOrt();
-    const file = mlmodel.flavors.onnx?.data;
-    if (typeof file !== 'string')
-      throw MlflowError.invalidParameter("MLmodel: flavor 'onnx' needs 'data' (the .onnx file)");
-    const session = await ort.InferenceSession.create(join(modelDir, file));
-    const metadata = new Map(
-      session.inputMetadata.map((m) => [m.name, m.isTensor ? { type: m.type as string, shape: m.shape } : undefined]),
-    );
-    const feedOf = (input: ModelInput): Record<string, OrtTensor> => {
-      const inputOf = (name: string, value: unknown) => {
-        const meta = metadata.get(name);
-        if (meta === undefined) throw MlflowError.invalidParameter(`The ONNX model has no tensor input '${name}'`);
-        return toTensor(ort, value, meta.type, meta.shape);
-      };
-      const single = session.inputNames.length === 1 ? session.inputNames[0]! : undefined;
-      if (input.kind === 'tensor' || (input.kind === 'dataframe' && single !== undefined)) {
-        if (single === undefined) {
-          throw MlflowError.invalidParameter(
-            `The ONNX model has inputs ${session.inputNames.join(', ')}: send named inputs, not one tensor`,
-          );
-        }
-        return { [single]: inputOf(single, input.kind === 'tensor' ? input.value : input.rows) };
-      }
-      const named =
-        input.kind === 'tensors'
-          ? input.value
-          : Object.fromEntries(input.columns.map((c, i) => [c, input.rows.map((r) => r[i])]));
-      return Object.fromEntries(session.inputNames.map((n) => [n, inputOf(n, named[n])]));
+export function createOnnxFlavor(loadRuntime: () => Promise<unknown> = () => import('onnxruntime-node')): FlavorPlugin {
+  return { flavor: 'onnx', load: (dir, mlmodel) => loadOnnx(dir, mlmodel, loadRuntime) };
+}
+
+export const onnxFlavor = createOnnxFlavor();
+
+async function loadOnnx(modelDir: string, mlmodel: MlModel, loadRuntime: () => Promise<unknown>): Promise<Loaded> {
+  const ort = await importOrt(loadRuntime);
+  const file = mlmodel.flavors.onnx?.data;
+  if (typeof file !== 'string')
+    throw MlflowError.invalidParameter("MLmodel: flavor 'onnx' needs 'data' (the .onnx file)");
+  const session = await ort.InferenceSession.create(join(modelDir, file));
+  const metadata = new Map(
+    session.inputMetadata.map((m) => [m.name, m.isTensor ? { type: m.type as string, shape: m.shape } : undefined]),
+  );
+  const feedOf = (input: ModelInput): Record<string, OrtTensor> => {
+    const inputOf = (name: string, value: unknown) => {
+      const meta = metadata.get(name);
+      if (meta === undefined) throw MlflowError.invalidParameter(`The ONNX model has no tensor input '${name}'`);
+      return toTensor(ort, value, meta.type, meta.shape);
     };
-    return {
-      async predict(input: ModelInput) {
-        let outputs: Record<string, OrtTensor>;
-        try {
-          outputs = (await session.run(feedOf(input))) as Record<string, OrtTensor>;
-        } catch (error) {
-          if (error instanceof MlflowError) throw error;
-          throw MlflowError.invalidParameter(`ONNX Runtime refused the input: ${(error as Error).message}`);
-        }
-        const nested = Object.fromEntries(session.outputNames.map((n) => [n, toNested(outputs[n]!)]));
-        if (input.kind !== 'dataframe') return nested;
-        const rows = (nested[session.outputNames[0]!] as unknown[]).length;
-        return Array.from({ length: rows }, (_, i) =>
-          Object.fromEntries(session.outputNames.map((n) => [n, (nested[n] as unknown[])[i]])),
+    const single = session.inputNames.length === 1 ? session.inputNames[0]! : undefined;
+    if (input.kind === 'tensor' || (input.kind === 'dataframe' && single !== undefined)) {
+      if (single === undefined) {
+        throw MlflowError.invalidParameter(
+          `The ONNX model has inputs ${session.inputNames.join(', ')}: send named inputs, not one tensor`,
         );
-      },
-      close: () => session.release(),
-    };
-  },
-};
+      }
+      return { [single]: inputOf(single, input.kind === 'tensor' ? input.value : input.rows) };
+    }
+    const named =
+      input.kind === 'tensors'
+        ? input.value
+        : Object.fromEntries(input.columns.map((c, i) => [c, input.rows.map((r) => r[i])]));
+    return Object.fromEntries(session.inputNames.map((n) => [n, inputOf(n, named[n])]));
+  };
+  return {
+    async predict(input: ModelInput) {
+      let outputs: Record<string, OrtTensor>;
+      try {
+        outputs = (await session.run(feedOf(input))) as Record<string, OrtTensor>;
+      } catch (error) {
+        if (error instanceof MlflowError) throw error;
+        throw MlflowError.invalidParameter(`ONNX Runtime refused the input: ${(error as Error).message}`);
+      }
+      const nested = Object.fromEntries(session.outputNames.map((n) => [n, toNested(outputs[n]!)]));
+      if (input.kind !== 'dataframe') return nested;
+      const rows = (nested[session.outputNames[0]!] as unknown[]).length;
+      return Array.from({ length: rows }, (_, i) =>
+        Object.fromEntries(session.outputNames.map((n) => [n, (nested[n] as unknown[])[i]])),
+      );
+    },
+    close: () => session.release(),
+  };
+}
