@@ -14,7 +14,7 @@ import { SYSTEM_TAGS } from '../../core/entities.ts';
 import type { NewRun, RunQuery, SearchPage } from '../store.ts';
 import type { SqlDialect } from './dialect.ts';
 import { applyRunFilter, applyRunOrderBy } from './run-search.ts';
-import { walkMetricOrder } from './run-search-walk.ts';
+import { walkEntryOrder } from './run-search-walk.ts';
 import { currentWatermark } from './watermark.ts';
 import type { Database, RunsTable } from './schema.ts';
 
@@ -91,7 +91,7 @@ export async function searchRuns(db: Kysely<Database>, dialect: SqlDialect, quer
     if (query.viewType === 'DELETED_ONLY') scoped = scoped.where('runs.lifecycle_stage', '=', 'deleted');
     return scoped;
   };
-  const walked = await walkMetricOrder<RunRow>(db, dialect, { query, experimentIds, scope, columns: RUN_COLUMNS });
+  const walked = await walkEntryOrder<RunRow>(db, dialect, { query, experimentIds, scope, columns: RUN_COLUMNS });
   const rows =
     walked?.slice(query.offset) ??
     (await applyRunOrderBy(
