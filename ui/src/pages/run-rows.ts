@@ -65,6 +65,17 @@ export interface RunPages {
 }
 
 /**
+ * Later pages grow (doubling, up to this many times the first): the first page stays quick to show,
+ * and a user scrolling deep into 100,000 runs waits for a few large pages instead of many small ones.
+ */
+const MAX_PAGE_GROWTH = 5;
+
+/** Runs asked for in page `index` (0-based) when the first page is `first`. */
+export function pageSizeOf(first: number, index: number): number {
+  return Math.min(first * MAX_PAGE_GROWTH, first * 2 ** Math.min(index, 10));
+}
+
+/**
  * The runs of a query, a page at a time through runs/search page tokens. A new query starts over
  * (the previous one's requests are aborted); pages arrive in order, one in flight at a time.
  */
@@ -72,17 +83,18 @@ export function useRunPages(api: PlumbApi, query: RunQuery, pageSize: number): R
   const [state, setState] = useState<{
     rows: RunRow[];
     token: string | undefined;
+    pages: number;
     done: boolean;
     loading: boolean;
     error: Error | undefined;
-  }>({ rows: [], token: undefined, done: false, loading: true, error: undefined });
+  }>({ rows: [], token: undefined, pages: 0, done: false, loading: true, error: undefined });
   const keys = useRef({ metrics: new Set<string>(), params: new Set<string>(), tags: new Set<string>() });
   const [keysVersion, setKeysVersion] = useState(0);
   const inFlight = useRef<AbortController | undefined>(undefined);
   const queryKey = JSON.stringify(query);
 
   const fetchPage = useCallback(
-    (token: string | undefined, reset: boolean) => {
+    (token: string | undefined, index: number) => {
       inFlight.current?.abort();
       const controller = new AbortController();
       inFlight.current = controller;
@@ -95,7 +107,7 @@ export function useRunPages(api: PlumbApi, query: RunQuery, pageSize: number): R
             orderBy: query.orderBy,
             viewType: query.viewType,
             pageToken: token,
-            maxResults: pageSize,
+            maxResults: pageSizeOf(pageSize, index),
           },
           controller.signal,
         )
@@ -107,8 +119,9 @@ export function useRunPages(api: PlumbApi, query: RunQuery, pageSize: number): R
             for (const row of rows) grew = addKeys(keys.current, row) || grew;
             if (grew) setKeysVersion((v) => v + 1);
             setState((previous) => ({
-              rows: reset ? rows : [...previous.rows, ...rows],
+              rows: index === 0 ? rows : [...previous.rows, ...rows],
               token: page.nextPageToken,
+              pages: index + 1,
               done: page.nextPageToken === undefined,
               loading: false,
               error: undefined,
@@ -128,8 +141,8 @@ export function useRunPages(api: PlumbApi, query: RunQuery, pageSize: number): R
   useEffect(() => {
     keys.current = { metrics: new Set(), params: new Set(), tags: new Set() };
     setKeysVersion((v) => v + 1);
-    setState({ rows: [], token: undefined, done: false, loading: true, error: undefined });
-    fetchPage(undefined, true);
+    setState({ rows: [], token: undefined, pages: 0, done: false, loading: true, error: undefined });
+    fetchPage(undefined, 0);
     return () => inFlight.current?.abort();
   }, [fetchPage]);
 
@@ -138,7 +151,7 @@ export function useRunPages(api: PlumbApi, query: RunQuery, pageSize: number): R
   const loadMore = useCallback(() => {
     const current = latest.current;
     if (inFlight.current || current.done || current.error || current.token === undefined) return;
-    fetchPage(current.token, false);
+    fetchPage(current.token, current.pages);
   }, [fetchPage]);
 
   // A fresh object whenever keys grew, so the column chooser re-derives its lists.

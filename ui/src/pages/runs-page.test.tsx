@@ -18,16 +18,16 @@ function run(i: number) {
   };
 }
 
-/** runs/search over 2,500 runs, PAGE at a time, the page token being the offset. */
+/** runs/search over 5,000 runs, max_results at a time, the page token being the offset. */
 function runsServer() {
   return fakeFetch((request) => {
     if (request.url.pathname.endsWith('/experiments/get')) {
       return { body: { experiment: { experiment_id: '7', name: 'exp-seven', lifecycle_stage: 'active' } } };
     }
     const offset = Number(request.body?.page_token ?? 0);
-    const end = Math.min(offset + PAGE, 2500);
+    const end = Math.min(offset + Number(request.body?.max_results), 5000);
     const runs = Array.from({ length: end - offset }, (_, i) => run(offset + i));
-    return { body: { runs, ...(end < 2500 ? { next_page_token: String(end) } : {}) } };
+    return { body: { runs, ...(end < 5000 ? { next_page_token: String(end) } : {}) } };
   });
 }
 
@@ -42,7 +42,7 @@ describe('RunsPage', () => {
 
   const searches = () => server.requests.filter((r) => r.url.pathname.endsWith('/runs/search'));
 
-  it('fetches the next page with its token as the user scrolls near the end', async () => {
+  it('fetches the next page with its token as the user scrolls near the end, pages growing', async () => {
     render(<App />);
     await screen.findByText('1000 runs loaded, more as you scroll');
     expect(searches()).toHaveLength(1);
@@ -59,15 +59,19 @@ describe('RunsPage', () => {
       Object.defineProperty(grid, 'scrollTop', { configurable: true, value: 900 * 32 });
       fireEvent.scroll(grid);
     });
-    await screen.findByText('2000 runs loaded, more as you scroll');
-    expect(searches()[1]!.body?.page_token).toBe('1000');
+    await screen.findByText('3000 runs loaded, more as you scroll');
+    expect(searches()[1]!.body).toMatchObject({ page_token: '1000', max_results: 2 * PAGE });
     await act(async () => {
-      Object.defineProperty(grid, 'scrollTop', { configurable: true, value: 1900 * 32 });
+      Object.defineProperty(grid, 'scrollTop', { configurable: true, value: 2900 * 32 });
       fireEvent.scroll(grid);
     });
-    await screen.findByText('2500 runs loaded');
-    expect(searches().map((r) => r.body?.page_token)).toEqual([undefined, '1000', '2000']);
-    expect(grid.getAttribute('aria-rowcount')).toBe('2501');
+    await screen.findByText('5000 runs loaded');
+    expect(searches().map((r) => [r.body?.page_token, r.body?.max_results])).toEqual([
+      [undefined, PAGE],
+      ['1000', 2 * PAGE],
+      ['3000', 4 * PAGE],
+    ]);
+    expect(grid.getAttribute('aria-rowcount')).toBe('5001');
   });
 
   it('sorts by a column header and keeps the order in the URL, starting again from the first page', async () => {
