@@ -31,7 +31,6 @@ export interface HttpDeps {
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const { app, router } = createHttpServer(deps.logger);
-  if (deps.telemetry) registerTelemetry(app, deps.telemetry);
   app.get('/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
   app.get('/version', async (_request, reply) => reply.type('text/plain; charset=utf-8').send(deps.version));
   router.remember('/health', ['GET']);
@@ -50,6 +49,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       done();
     });
   }
+  // After the node registry's hook, so clients the version policy refuses are still counted there.
+  if (deps.telemetry) registerTelemetry(app, deps.telemetry);
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
   if (deps.uiDir !== undefined) registerUiRoutes(app, { dir: deps.uiDir });
   return app;

@@ -17,8 +17,12 @@ type TracedRequest = FastifyRequest & { [TRACE]?: { span: Span; context: Context
  */
 export function registerTelemetry(app: FastifyInstance, telemetry: Telemetry): void {
   const { metrics, tracing, clients, slowRequestMs } = telemetry;
-  app.addHook('onRequest', (request: TracedRequest, reply, done) => {
+  // onSend, not onRequest: answers to requests an earlier hook refused carry the id as well.
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  app.addHook('onRequest', (request: TracedRequest, _reply, done) => {
     const { check, refusal: refused } = clients.evaluate(request.headers['user-agent']);
     metrics?.client(check);
     const refusal = refused && !UNGUARDED.has(request.routeOptions.url ?? '') ? refused : undefined;

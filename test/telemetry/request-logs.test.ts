@@ -1,5 +1,7 @@
 /** Structured request logs: X-Request-Id, the id on every line of a request, slow requests, no secrets. */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { text } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { appWithLogs } from './telemetry-helpers.ts';
 
@@ -21,6 +23,13 @@ void describe('request logs', () => {
       const missing = await app.http.inject({ url: '/api/2.0/mlflow/nope', headers: { 'x-request-id': 'err-1' } });
       assert.equal(missing.statusCode, 404);
       assert.equal(missing.headers['x-request-id'], 'err-1');
+      // A request an earlier hook refuses ('#' in the target) is answered with the id as well.
+      const address = new URL(await app.http.listen({ host: '127.0.0.1', port: 0 }));
+      const socket = connect(Number(address.port), '127.0.0.1');
+      socket.end('GET /health#x HTTP/1.1\r\nHost: a\r\nX-Request-Id: hash-1\r\nConnection: close\r\n\r\n');
+      const raw = (await text(socket)).toLowerCase();
+      assert.match(raw, /^http\/1\.1 400 /);
+      assert.match(raw, /\r\nx-request-id: hash-1\r\n/);
     } finally {
       await close();
     }
