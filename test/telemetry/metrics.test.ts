@@ -36,6 +36,13 @@ void describe('Prometheus /metrics', () => {
       PYTHON_CLIENT,
     );
     assert.equal(batch.status, 200);
+    // Changing a logged param fails the whole batch: its metric is rolled back and never counted.
+    const conflict = await postJson(server.baseUrl, '/runs/log-batch', {
+      run_id: info.run_id,
+      metrics: [{ key: 'loss', value: 9, timestamp: 9, step: 9 }],
+      params: [{ key: 'lr', value: '0.2' }],
+    });
+    assert.equal(conflict.status, 400);
     const missing = await postJson(server.baseUrl, '/runs/log-batch', {}, PYTHON_CLIENT);
     assert.equal(missing.status, 400);
     const notFound = await fetch(`${server.baseUrl}/api/2.0/mlflow/runs/get?run_id=${'f'.repeat(32)}`, {
