@@ -1,5 +1,5 @@
 /**
- * The runs the search benchmark reads: `count` runs of 20 params, `metricsPerRun` metrics and one
+ * The runs the search benchmark reads: `count` runs of 20 params (or `paramsPerRun`), `metricsPerRun` metrics and one
  * tag each, pseudo-random from a fixed seed so every engine holds the same values. Two ways to load
  * them: over HTTP (runs/create + log-batch, as clients do), and straight through the store's import
  * port in large transactions, which a 100k-run dataset needs (over HTTP it would take an hour here).
@@ -22,6 +22,8 @@ const RUNS_PER_TRANSACTION = 500;
 export interface DatasetSpec {
   readonly runs: number;
   readonly metricsPerRun: number;
+  /** PARAMS_PER_RUN unless given; at least 4 (the counted filter reads p3). */
+  readonly paramsPerRun?: number;
 }
 
 interface Entry {
@@ -48,7 +50,7 @@ function* runBodies(spec: DatasetSpec): Generator<RunBody> {
   const random = prng(42);
   for (let i = 0; i < spec.runs; i++) {
     yield {
-      params: Array.from({ length: PARAMS_PER_RUN }, (_, p) => ({
+      params: Array.from({ length: spec.paramsPerRun ?? PARAMS_PER_RUN }, (_, p) => ({
         key: `p${p}`,
         value: `v${Math.floor(random() * PARAM_VALUES)}`,
       })),
