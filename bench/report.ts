@@ -25,6 +25,8 @@ export interface BenchRun {
   /** The tables as printed. */
   readonly text: string;
   readonly goals: readonly Goal[];
+  /** The ONNX serving load test (bench/serving.ts). */
+  readonly serving?: unknown;
 }
 
 function commitOf(): string {

@@ -22,6 +22,7 @@ import { type Goal, writeReport } from './report.ts';
 import { measureWriters, type WritersResult, writersSettings } from './writers.ts';
 import { bestOfRounds, limitFor, type RawResult, rawLimits } from './raw-limits.ts';
 import { measureSearch, type SearchResult, searchRows } from './search.ts';
+import { measureServing, servingTable } from './serving.ts';
 import { type Align, int, ms, pct, type TableRow, table } from './util.ts';
 import { batchCount, VALUES_PER_BATCH } from './workload.ts';
 
@@ -260,6 +261,8 @@ async function main(): Promise<number> {
       outcomes.push({ engine, failed: (error as Error).message ?? String(error) });
     }
   }
+  const serving = await measureServing(progress).catch((error: unknown) => ({ failed: String(error) }));
+  print('failed' in serving ? `== ONNX model serving: FAILED ==\n${serving.failed}\n` : `${servingTable(serving)}\n`);
   const width = Math.max(...engines.map((e) => e.label.length));
   print(`summary (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   for (const outcome of outcomes) print(`  ${summaryLine(outcome, width)}`);
@@ -271,6 +274,7 @@ async function main(): Promise<number> {
       engines: outcomes.map((o) => ('report' in o ? o.report : { ...o, engine: o.engine.id })),
       text: printed.join('\n'),
       goals: goalsOf(outcomes),
+      serving,
     },
     process.env.BENCH_RESULTS_DIR ?? join(import.meta.dirname, 'results'),
   );
