@@ -107,7 +107,7 @@ void describe('web UI pages in Chromium', { timeout: 300_000 }, () => {
     await browser.screenshot('22-models');
     await page.getByRole('link', { name: 'classifier' }).click();
     await page.getByRole('heading', { name: 'classifier' }).waitFor();
-    await page.getByText('Finds cats.').waitFor();
+    await page.getByText('Finds cats.', { exact: true }).waitFor();
     const versions = page.getByRole('table', { name: 'Model versions' });
     await versions.getByRole('cell', { name: 'v2' }).waitFor();
     const rows = versions.getByRole('row');
@@ -115,7 +115,7 @@ void describe('web UI pages in Chromium', { timeout: 300_000 }, () => {
     // Newest first, and the alias beside its version.
     assert.match((await rows.nth(1).textContent()) ?? '', /v2@champion/);
     await browser.screenshot('23-model');
-    await rows.nth(2).getByRole('link').click();
+    await rows.nth(2).getByRole('link', { name: /^run / }).click();
     await page.getByRole('heading', { name: 'depth-3' }).waitFor();
   });
 

@@ -1,7 +1,9 @@
 import { ComparePage } from './pages/compare-page.tsx';
 import { ExperimentsPage } from './pages/experiments-page.tsx';
 import { HealthPage } from './pages/health-page.tsx';
-import { ModelPage, RegistryPage } from './pages/registry-page.tsx';
+import { ModelPage } from './pages/model-page.tsx';
+import { ModelVersionPage } from './pages/model-version-page.tsx';
+import { RegistryPage } from './pages/registry-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { Link, useLocation } from './router.tsx';
@@ -10,9 +12,14 @@ export function App() {
   const location = useLocation();
   const runMatch = /^\/runs\/([^/]+)\/?$/.exec(location.path);
   const modelMatch = /^\/models\/([^/]+)\/?$/.exec(location.path);
+  const versionMatch = /^\/models\/([^/]+)\/versions\/([^/]+)\/?$/.exec(location.path);
   let page;
   if (runMatch) page = <RunPage runId={decodeURIComponent(runMatch[1]!)} query={location.query} />;
   else if (location.path === '/runs' || location.path === '/runs/') page = <RunsPage query={location.query} />;
+  else if (versionMatch)
+    page = (
+      <ModelVersionPage name={decodeURIComponent(versionMatch[1]!)} version={decodeURIComponent(versionMatch[2]!)} />
+    );
   else if (modelMatch) page = <ModelPage name={decodeURIComponent(modelMatch[1]!)} />;
   else if (location.path === '/models') page = <RegistryPage query={location.query} />;
   else if (location.path === '/compare') page = <ComparePage query={location.query} />;

@@ -6,6 +6,7 @@ import type {
   NodeInfo,
   Page,
   RegisteredModel,
+  RegistryEvent,
   Run,
   ViewType,
 } from './types.ts';
@@ -197,6 +198,57 @@ export class PlumbApi {
     return versions;
   }
 
+  /** A model with its revision (the ETag), which registry writes send back as If-Match. */
+  async getModelAt(name: string, signal?: AbortSignal): Promise<{ model: RegisteredModel; revision: number }> {
+    const { body, etag } = await this.exchange<{ registered_model: RegisteredModel }>(
+      `${MLFLOW}/registered-models/get?${new URLSearchParams({ name }).toString()}`,
+      { method: 'GET', signal },
+    );
+    return { model: body.registered_model, revision: revisionOf(etag) };
+  }
+
+  async getModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion> {
+    const body = await this.get<{ model_version: ModelVersion }>(
+      `${MLFLOW}/model-versions/get`,
+      { name, version },
+      signal,
+    );
+    return body.model_version;
+  }
+
+  /** A model's whole event log, newest first (pages followed to the end; the server keeps it oldest first). */
+  async modelEvents(name: string, signal?: AbortSignal): Promise<readonly RegistryEvent[]> {
+    const events: RegistryEvent[] = [];
+    let pageToken: string | undefined;
+    do {
+      const query: Record<string, string> = { name, max_results: '1000' };
+      if (pageToken) query.page_token = pageToken;
+      const body = await this.get<{ events?: RegistryEvent[]; next_page_token?: string }>(
+        `${PLUMB}/registered-models/events`,
+        query,
+        signal,
+      );
+      events.push(...(body.events ?? []));
+      pageToken = body.next_page_token || undefined;
+    } while (pageToken);
+    return events.reverse();
+  }
+
+  /**
+   * One registry write made against the revision the caller displayed: the server refuses it with
+   * 409 RESOURCE_CONFLICT when the model moved on, instead of overwriting what someone else did.
+   * Answers the model's revision after the write.
+   */
+  async writeModel(write: RegistryWrite, expectedRevision: number): Promise<number> {
+    const [method, path, body] = registryRequest(write);
+    const { etag } = await this.exchange(`${MLFLOW}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'If-Match': `"${expectedRevision}"` },
+      body: JSON.stringify(body),
+    });
+    return revisionOf(etag);
+  }
+
   async nodes(signal?: AbortSignal): Promise<readonly NodeInfo[]> {
     const body = await this.get<{ nodes?: NodeInfo[] }>(`${PLUMB}/nodes`, {}, signal);
     return body.nodes ?? [];
@@ -217,6 +269,10 @@ export class PlumbApi {
   }
 
   private async send<T>(url: string, init: RequestInit): Promise<T> {
+    return (await this.exchange<T>(url, init)).body;
+  }
+
+  private async exchange<T>(url: string, init: RequestInit): Promise<{ body: T; etag: string | null }> {
     const response = await this.fetcher(url, init);
     const text = await response.text();
     let body: unknown;
@@ -230,8 +286,65 @@ export class PlumbApi {
       const error = body as { error_code?: string; message?: string };
       throw new ApiError(response.status, error.error_code ?? 'HTTP_ERROR', error.message ?? response.statusText);
     }
-    return body as T;
+    return { body: body as T, etag: response.headers.get('etag') };
   }
+}
+
+/** The registry writes the UI makes, each one MLflow RPC about one model. */
+export type RegistryWrite =
+  | { readonly kind: 'description'; readonly name: string; readonly description: string }
+  | { readonly kind: 'set-tag'; readonly name: string; readonly key: string; readonly value: string }
+  | { readonly kind: 'delete-tag'; readonly name: string; readonly key: string }
+  | { readonly kind: 'set-alias'; readonly name: string; readonly alias: string; readonly version: string }
+  | { readonly kind: 'delete-alias'; readonly name: string; readonly alias: string }
+  | {
+      readonly kind: 'stage';
+      readonly name: string;
+      readonly version: string;
+      readonly stage: string;
+      readonly archiveExistingVersions: boolean;
+    };
+
+function registryRequest(write: RegistryWrite): [method: string, path: string, body: Record<string, unknown>] {
+  switch (write.kind) {
+    case 'description':
+      return ['PATCH', '/registered-models/update', { name: write.name, description: write.description }];
+    case 'set-tag':
+      return ['POST', '/registered-models/set-tag', { name: write.name, key: write.key, value: write.value }];
+    case 'delete-tag':
+      return ['DELETE', '/registered-models/delete-tag', { name: write.name, key: write.key }];
+    case 'set-alias':
+      return ['POST', '/registered-models/alias', { name: write.name, alias: write.alias, version: write.version }];
+    case 'delete-alias':
+      return ['DELETE', '/registered-models/alias', { name: write.name, alias: write.alias }];
+    case 'stage':
+      return [
+        'POST',
+        '/model-versions/transition-stage',
+        {
+          name: write.name,
+          version: write.version,
+          stage: write.stage,
+          archive_existing_versions: write.archiveExistingVersions,
+        },
+      ];
+  }
+}
+
+/** `"12"` (or `W/"12"`) → 12; a write that changed nothing still answers the current revision. */
+function revisionOf(etag: string | null): number {
+  const match = /^(?:W\/)?"?(\d+)"?$/.exec(etag ?? '');
+  if (!match) throw new ApiError(0, 'BAD_RESPONSE', 'The server did not send the model revision (ETag).');
+  return Number(match[1]);
+}
+
+/** A registry write refused because the model changed since the page read it. */
+export function isConflict(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    error.status === 409 &&
+    (error.code === 'RESOURCE_CONFLICT' || error.code === 'ABORTED')
+  );
 }
 
 export const api = new PlumbApi();

@@ -94,6 +94,20 @@ export interface ModelVersion {
   readonly run_id?: string;
   readonly status?: string;
   readonly tags?: readonly KeyValue[];
+  readonly aliases?: readonly string[];
+}
+
+/** One entry of Plumb's registry event log; `before`/`after` hold what the change replaced and wrote. */
+export interface RegistryEvent {
+  readonly id: string;
+  readonly name: string;
+  readonly version?: string;
+  readonly kind: string;
+  readonly revision: number;
+  readonly actor?: string;
+  readonly time: number;
+  readonly before?: Record<string, unknown>;
+  readonly after?: Record<string, unknown>;
 }
 
 export interface RegisteredModel {

@@ -3,8 +3,8 @@ import { api } from '../api/client.ts';
 import { useAsync } from '../use-async.ts';
 
 /** One directory of a run's artifacts at a time; files open through /get-artifact (served inline, active types as text). */
-export function ArtifactList(props: { runId: string }) {
-  const [path, setPath] = useState('');
+export function ArtifactList(props: { runId: string; initialPath?: string }) {
+  const [path, setPath] = useState(props.initialPath ?? '');
   const { state } = useAsync(
     (signal) => api.listArtifacts(props.runId, path || undefined, signal),
     [props.runId, path],

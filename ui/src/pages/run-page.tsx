@@ -57,7 +57,7 @@ export function RunPage(props: { runId: string; query: URLSearchParams }) {
           )}
           {tab === 'tags' && <Tags run={run} onChange={reload} />}
           {tab === 'inputs' && <Inputs run={run} />}
-          {tab === 'artifacts' && <ArtifactList runId={run.info.run_id} />}
+          {tab === 'artifacts' && <ArtifactList runId={run.info.run_id} initialPath={props.query.get('path') ?? ''} />}
         </div>
       )}
     </section>
