@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { MlflowApiError } from '../../client/index.ts';
 import { MlflowError } from '../../core/errors.ts';
 import { type FlavorPlugin, loadFlavorPlugin } from '../../models/flavor-plugin.ts';
 import { formatInspection, listModelFiles } from '../../models/inspect.ts';
@@ -34,7 +35,7 @@ const defaultCache = () => join(tmpdir(), 'plumb-models');
 
 function fail(error: unknown): void {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = error instanceof MlflowError && error.httpStatus < 500 ? 2 : 1;
+  process.exitCode = isUsageError(error) ? 2 : 1;
 }
 
 export function register(program: Command): void {
@@ -105,4 +106,10 @@ export function register(program: Command): void {
         fail(error);
       }
     });
+}
+
+/** A refusal of what the user asked (bad option, unknown model, invalid project): exit code 2. */
+function isUsageError(error: unknown): boolean {
+  if (error instanceof MlflowError) return error.httpStatus < 500;
+  return error instanceof MlflowApiError && error.status < 500;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PlumbClient } from '../../client/index.ts';
+import { MlflowApiError, PlumbClient } from '../../client/index.ts';
 import { MlflowError } from '../../core/errors.ts';
 import { ENV_MANAGERS, type EnvManager } from '../../projects/environments.ts';
 import { readBackendConfig } from '../../projects/kubernetes.ts';
@@ -123,9 +123,15 @@ export function register(program: Command): void {
         }
       } catch (error) {
         console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = error instanceof MlflowError && error.httpStatus < 500 ? 2 : 1;
+        process.exitCode = isUsageError(error) ? 2 : 1;
       } finally {
         await source?.cleanup();
       }
     });
+}
+
+/** A refusal of what the user asked (bad option, unknown model, invalid project): exit code 2. */
+function isUsageError(error: unknown): boolean {
+  if (error instanceof MlflowError) return error.httpStatus < 500;
+  return error instanceof MlflowApiError && error.status < 500;
 }
