@@ -82,12 +82,14 @@ void describe('web UI pages in Chromium', { timeout: 300_000 }, () => {
     await browser.screenshot('20-compare');
   });
 
-  void it('lists a run artifact and serves it from the link', async () => {
+  void it('lists a run artifact, previews it and serves it from the raw link', async () => {
     const { page } = browser;
     await page.goto(`${base}/runs/${runs[0]!.info.run_id}?tab=artifacts`);
     await page.getByRole('button', { name: 'notes/' }).click();
-    const link = page.getByRole('link', { name: 'readme.txt' });
-    await link.waitFor();
+    await page.getByRole('button', { name: 'readme.txt' }).click();
+    const preview = page.getByRole('region', { name: 'Preview of notes/readme.txt' });
+    await preview.getByText('hello from the artifact store').waitFor();
+    const link = preview.getByRole('link', { name: 'Open raw' });
     await browser.screenshot('21-artifacts');
     const href = await link.getAttribute('href');
     assert.ok(href);

@@ -152,6 +152,43 @@ export class PlumbApi {
     return body.files ?? [];
   }
 
+  /**
+   * One artifact's size and sha256 (from the manifest, as the download's X-Plumb-Sha256 header), and
+   * its text when it is at most `maxBytes`: larger files are only asked for their headers (HEAD).
+   */
+  async artifactPreview(
+    runId: string,
+    path: string,
+    maxBytes: number,
+    signal?: AbortSignal,
+  ): Promise<{ size: number; sha256?: string; contentType: string; text?: string }> {
+    const url = artifactHref(runId, path);
+    const head = await this.fetcher(url, { method: 'HEAD', signal });
+    if (!head.ok) throw new ApiError(head.status, 'HTTP_ERROR', `Could not read ${path} (${head.status}).`);
+    const size = Number(head.headers.get('content-length') ?? 0);
+    const sha256 = head.headers.get('x-plumb-sha256') ?? undefined;
+    const contentType = head.headers.get('content-type') ?? 'application/octet-stream';
+    if (size > maxBytes) return { size, sha256, contentType };
+    const response = await this.fetcher(url, { method: 'GET', signal });
+    if (!response.ok) throw new ApiError(response.status, 'HTTP_ERROR', `Could not read ${path} (${response.status}).`);
+    return { size, sha256, contentType, text: await response.text() };
+  }
+
+  /** Registers a run's artifact folder as a new version of `name`, creating the model the first time. */
+  async registerModel(name: string, runId: string, source: string): Promise<string> {
+    try {
+      await this.post('/registered-models/create', { name });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'RESOURCE_ALREADY_EXISTS')) throw error;
+    }
+    const body = await this.post<{ model_version: ModelVersion }>('/model-versions/create', {
+      name,
+      source,
+      run_id: runId,
+    });
+    return body.model_version.version;
+  }
+
   async searchModels(
     options: { filter?: string; pageToken?: string },
     signal?: AbortSignal,
@@ -288,6 +325,11 @@ export class PlumbApi {
     }
     return { body: body as T, etag: response.headers.get('etag') };
   }
+}
+
+/** Where a run's artifact is served inline (active types as text). */
+export function artifactHref(runId: string, path: string): string {
+  return `/get-artifact?${new URLSearchParams({ run_uuid: runId, path }).toString()}`;
 }
 
 /** The registry writes the UI makes, each one MLflow RPC about one model. */

@@ -1,14 +1,24 @@
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api } from '../api/client.ts';
-import { useAsync } from '../use-async.ts';
+import { navigate } from '../router.tsx';
+import { asError, useAsync } from '../use-async.ts';
+import { ArtifactPreview, formatBytes } from './artifact-preview.tsx';
 
-/** One directory of a run's artifacts at a time; files open through /get-artifact (served inline, active types as text). */
-export function ArtifactList(props: { runId: string; initialPath?: string }) {
+/**
+ * One directory of a run's artifacts at a time; a file opens in a preview below (with its size and
+ * sha256), a folder can be registered as a model version.
+ */
+export function ArtifactList(props: { runId: string; artifactUri?: string | undefined; initialPath?: string }) {
   const [path, setPath] = useState(props.initialPath ?? '');
+  const [selected, setSelected] = useState<string | null>(null);
   const { state } = useAsync(
     (signal) => api.listArtifacts(props.runId, path || undefined, signal),
     [props.runId, path],
   );
+  const open = (next: string) => {
+    setPath(next);
+    setSelected(null);
+  };
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
   const files = state.data ?? [];
   return (
@@ -16,7 +26,7 @@ export function ArtifactList(props: { runId: string; initialPath?: string }) {
       <p className="mono">
         / {path}{' '}
         {path !== '' && (
-          <button type="button" onClick={() => setPath(parent)}>
+          <button type="button" onClick={() => open(parent)}>
             Up
           </button>
         )}
@@ -37,28 +47,57 @@ export function ArtifactList(props: { runId: string; initialPath?: string }) {
           </thead>
           <tbody>
             {files.map((file) => (
-              <tr key={file.path}>
+              <tr key={file.path} aria-selected={selected === file.path}>
                 <td className="mono">
-                  {file.is_dir ? (
-                    <button type="button" onClick={() => setPath(file.path)}>
-                      {file.path.split('/').pop()}/
-                    </button>
-                  ) : (
-                    <a
-                      href={`/get-artifact?${new URLSearchParams({ run_uuid: props.runId, path: file.path }).toString()}`}
-                      target="_blank"
-                      rel="noreferrer"
-                    >
-                      {file.path.split('/').pop()}
-                    </a>
-                  )}
+                  <button type="button" onClick={() => (file.is_dir ? open(file.path) : setSelected(file.path))}>
+                    {file.path.split('/').pop()}
+                    {file.is_dir ? '/' : ''}
+                  </button>
                 </td>
-                <td>{file.is_dir ? '' : `${file.file_size ?? 0} B`}</td>
+                <td>{file.is_dir ? '' : formatBytes(file.file_size ?? 0)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {path !== '' && props.artifactUri && (
+        <RegisterFolder runId={props.runId} source={`${props.artifactUri}/${path}`} />
+      )}
+      {selected && <ArtifactPreview runId={props.runId} path={selected} />}
     </div>
+  );
+}
+
+function RegisterFolder(props: { runId: string; source: string }) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const version = await api.registerModel(name.trim(), props.runId, props.source);
+      navigate(`/models/${encodeURIComponent(name.trim())}/versions/${version}`);
+    } catch (caught) {
+      setError(asError(caught).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="toolbar" onSubmit={submit} aria-label="Register this folder as a model">
+      <span>Register this folder as a model:</span>
+      <input aria-label="Model name" placeholder="model name" value={name} onChange={(e) => setName(e.target.value)} />
+      <button type="submit" disabled={busy || !name.trim()}>
+        Register model
+      </button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
   );
 }

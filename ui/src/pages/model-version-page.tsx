@@ -17,7 +17,9 @@ export function ModelVersionPage(props: { name: string; version: string }) {
         api.getModelVersion(props.name, props.version, signal),
         api.modelEvents(props.name, signal),
       ]);
-      return { version, events: events.filter((e) => e.version === props.version) };
+      // The run's artifact root tells which of its folders the source is, so the link opens that folder.
+      const run = version.run_id ? await api.getRun(version.run_id, signal).catch(() => undefined) : undefined;
+      return { version, run, events: events.filter((e) => e.version === props.version) };
     },
     [props.name, props.version],
   );
@@ -29,7 +31,12 @@ export function ModelVersionPage(props: { name: string; version: string }) {
     );
   }
   const version = state.data?.version;
-  const fromRun = runsUriParts(version?.source);
+  const root = state.data?.run?.info.artifact_uri;
+  const fromRun =
+    runsUriParts(version?.source) ??
+    (version?.run_id && root && version.source?.startsWith(`${root}/`)
+      ? { runId: version.run_id, path: version.source.slice(root.length + 1) }
+      : undefined);
   const runId = version?.run_id || fromRun?.runId;
   const sourceHref = runId
     ? hrefOf(`/runs/${encodeURIComponent(runId)}`, { tab: 'artifacts', path: fromRun?.path })

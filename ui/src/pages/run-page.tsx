@@ -57,7 +57,13 @@ export function RunPage(props: { runId: string; query: URLSearchParams }) {
           )}
           {tab === 'tags' && <Tags run={run} onChange={reload} />}
           {tab === 'inputs' && <Inputs run={run} />}
-          {tab === 'artifacts' && <ArtifactList runId={run.info.run_id} initialPath={props.query.get('path') ?? ''} />}
+          {tab === 'artifacts' && (
+            <ArtifactList
+              runId={run.info.run_id}
+              artifactUri={run.info.artifact_uri}
+              initialPath={props.query.get('path') ?? ''}
+            />
+          )}
         </div>
       )}
     </section>

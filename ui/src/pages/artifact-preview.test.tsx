@@ -1,0 +1,116 @@
+import { render, screen, within } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ArtifactPreview, mlmodelFlavors, PREVIEW_MAX_BYTES, parseCsv, previewKindOf } from './artifact-preview.tsx';
+
+const FILES: Record<string, { body: string; type: string; size?: number }> = {
+  'metrics.json': { body: '{"auc":0.9,"folds":[1,2]}', type: 'application/json' },
+  'conf/params.yaml': { body: 'lr: 0.1\nlayers:\n  - 64\n', type: 'text/yaml' },
+  'eval.csv': { body: 'name,score\n"a, quoted",1\n"say ""hi""",2\n', type: 'text/csv' },
+  'model/MLmodel': {
+    body: 'artifact_path: model\nflavors:\n  python_function:\n    loader_module: m\n  sklearn:\n    pickled_model: model.pkl\nrun_id: r1\n',
+    type: 'application/octet-stream',
+  },
+  'plot.png': { body: 'not really a png', type: 'image/png' },
+  'big.txt': { body: '', type: 'text/plain', size: PREVIEW_MAX_BYTES + 1 },
+};
+const SHA = 'ab'.repeat(32);
+
+/** /get-artifact as the server answers it: Content-Length, and X-Plumb-Sha256 from the manifest. */
+function artifactServer() {
+  const requests: { method: string; path: string }[] = [];
+  const fetcher = async (input: string, init?: RequestInit) => {
+    const url = new URL(input, 'http://plumb.test');
+    const path = url.searchParams.get('path')!;
+    const method = init?.method ?? 'GET';
+    requests.push({ method, path });
+    const file = FILES[path]!;
+    const headers = {
+      'content-type': file.type,
+      'content-length': String(file.size ?? new TextEncoder().encode(file.body).length),
+      'x-plumb-sha256': SHA,
+    };
+    return new Response(method === 'HEAD' ? null : file.body, { status: 200, headers });
+  };
+  return { fetcher, requests };
+}
+
+describe('ArtifactPreview', () => {
+  let server: ReturnType<typeof artifactServer>;
+  beforeEach(() => {
+    server = artifactServer();
+    vi.stubGlobal('fetch', server.fetcher);
+  });
+
+  it('pretty-prints JSON and shows the size and sha256 from the manifest', async () => {
+    render(<ArtifactPreview runId="r1" path="metrics.json" />);
+    const pre = await screen.findByText(/"auc": 0.9/);
+    expect(pre.getAttribute('data-kind')).toBe('json');
+    expect(pre.textContent).toBe(JSON.stringify({ auc: 0.9, folds: [1, 2] }, null, 2));
+    expect(screen.getByTestId('artifact-size').textContent).toBe('25 B');
+    expect(screen.getByTestId('artifact-sha256').textContent).toBe(`sha256 ${SHA}`);
+  });
+
+  it('shows YAML as text', async () => {
+    render(<ArtifactPreview runId="r1" path="conf/params.yaml" />);
+    const pre = await screen.findByText(/lr: 0.1/);
+    expect(pre.getAttribute('data-kind')).toBe('yaml');
+    expect(pre.textContent).toBe(FILES['conf/params.yaml']!.body);
+  });
+
+  it('shows CSV as a table, quoted commas and quotes kept in their cells', async () => {
+    render(<ArtifactPreview runId="r1" path="eval.csv" />);
+    const table = await screen.findByRole('table', { name: 'Table eval.csv' });
+    const rows = within(table).getAllByRole('row');
+    expect(rows.map((r) => [...r.children].map((c) => c.textContent))).toEqual([
+      ['name', 'score'],
+      ['a, quoted', '1'],
+      ['say "hi"', '2'],
+    ]);
+  });
+
+  it("lists an MLmodel's flavors above its text", async () => {
+    render(<ArtifactPreview runId="r1" path="model/MLmodel" />);
+    expect((await screen.findByTestId('mlmodel-flavors')).textContent).toBe('python_function, sklearn');
+  });
+
+  it('shows an image from its artifact URL without downloading it for the preview', async () => {
+    render(<ArtifactPreview runId="r1" path="plot.png" />);
+    const image = await screen.findByRole('img', { name: 'plot.png' });
+    expect(image.getAttribute('src')).toBe('/get-artifact?run_uuid=r1&path=plot.png');
+    expect(server.requests).toEqual([{ method: 'HEAD', path: 'plot.png' }]);
+  });
+
+  it('asks only for the headers of a file too large to preview', async () => {
+    render(<ArtifactPreview runId="r1" path="big.txt" />);
+    await screen.findByText(/Too large to preview \(1\.0 MiB\)/);
+    expect(server.requests).toEqual([{ method: 'HEAD', path: 'big.txt' }]);
+    expect(screen.getByTestId('artifact-sha256').textContent).toBe(`sha256 ${SHA}`);
+  });
+});
+
+describe('preview helpers', () => {
+  it('chooses the preview by file name', () => {
+    expect(['a.json', 'b.YML', 'c.csv', 'MLmodel', 'd.jpeg', 'e.txt', 'f.bin'].map(previewKindOf)).toEqual([
+      'json',
+      'yaml',
+      'csv',
+      'mlmodel',
+      'image',
+      'text',
+      'none',
+    ]);
+  });
+
+  it('parses CSV with CRLF line ends, embedded newlines and a last line without one', () => {
+    expect(parseCsv('a,b\r\n"x\ny",2\r\nlast,3', 10)).toEqual([
+      ['a', 'b'],
+      ['x\ny', '2'],
+      ['last', '3'],
+    ]);
+    expect(parseCsv('a\n1\n2\n3\n', 2)).toEqual([['a'], ['1']]);
+  });
+
+  it('finds no flavors in a file without a flavors block', () => {
+    expect(mlmodelFlavors('run_id: x\n')).toEqual([]);
+  });
+});
