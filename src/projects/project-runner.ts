@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlumbClient, RunStatus } from '../client/index.ts';
@@ -26,6 +26,8 @@ export interface ProjectRunOptions {
   /** PATH used to look for conda/virtualenv/docker (process.env.PATH by default). */
   readonly path?: string;
   readonly user?: string;
+  /** How often the output so far is uploaded while the process runs (default 15 s). */
+  readonly logUploadIntervalMs?: number;
 }
 
 export interface ProjectRunResult {
@@ -89,7 +91,8 @@ export async function createProjectRun(
  * `plumb run` on the local backend: a run with MLflow's project tags and the parameters, the
  * command in the chosen environment with MLFLOW_RUN_ID / MLFLOW_TRACKING_URI / MLFLOW_EXPERIMENT_ID
  * set (so any MLflow client in it logs into this run), its output streamed through and stored as
- * the artifacts `project_logs/stdout.txt` and `project_logs/stderr.txt`, and the final status from
+ * the artifacts `project_logs/stdout.txt` and `project_logs/stderr.txt` (every
+ * logUploadIntervalMs while it runs, and once more at the end), and the final status from
  * how it ended: FINISHED on exit 0, FAILED on another code or a signal, KILLED when aborted.
  */
 export async function runProject(options: ProjectRunOptions): Promise<ProjectRunResult> {
@@ -115,6 +118,17 @@ export async function runProject(options: ProjectRunOptions): Promise<ProjectRun
   }
   const logs = mkdtempSync(join(tmpdir(), 'plumb-run-logs-'));
   for (const name of ['stdout.txt', 'stderr.txt']) writeFileSync(join(logs, name), '');
+  // Uploaded as snapshots (bytes read now), so a file still growing never mismatches its length.
+  const uploadLogs = async () => {
+    for (const name of ['stdout.txt', 'stderr.txt']) {
+      await options.client.logArtifact(run.id, readFileSync(join(logs, name)), `project_logs/${name}`);
+    }
+  };
+  let uploading: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    // A failed interim upload is not fatal: the final one after the process ends is awaited and checked.
+    uploading = uploading.then(uploadLogs).catch(() => undefined);
+  }, options.logUploadIntervalMs ?? 15_000);
   try {
     let outcome: { code: number | null; signal: NodeJS.Signals | null; aborted: boolean } = {
       code: 0,
@@ -126,9 +140,9 @@ export async function runProject(options: ProjectRunOptions): Promise<ProjectRun
       if (outcome.code !== 0 || outcome.aborted) break;
     }
     const status: RunStatus = outcome.aborted ? 'KILLED' : outcome.code === 0 ? 'FINISHED' : 'FAILED';
-    for (const name of ['stdout.txt', 'stderr.txt']) {
-      await options.client.logArtifact(run.id, join(logs, name), `project_logs/${name}`);
-    }
+    clearInterval(timer);
+    await uploading;
+    await uploadLogs();
     await options.client.endRun(run.id, status);
     return {
       runId: run.id,
@@ -142,6 +156,8 @@ export async function runProject(options: ProjectRunOptions): Promise<ProjectRun
     await options.client.endRun(run.id, 'FAILED').catch(() => undefined);
     throw error;
   } finally {
+    clearInterval(timer);
+    await uploading;
     rmSync(logs, { recursive: true, force: true });
   }
 }

@@ -37,6 +37,8 @@ entry_points:
     command: "kill -9 $$"
   sleep:
     command: "sleep 30"
+  slow:
+    command: "echo first; sleep 2; echo second"
 `;
 
 void describe('plumb run', () => {
@@ -100,6 +102,34 @@ void describe('plumb run', () => {
       `experiment ${result.experimentId} logged 200\nnote=none\n`,
     );
     assert.equal(await artifactText(result.runId, 'project_logs/stderr.txt'), 'to-stderr\n');
+  });
+
+  void it('uploads the output while the process runs', async () => {
+    const pending = runProject({
+      source: await fetchProject(dir),
+      entryPoint: 'slow',
+      params: {},
+      client,
+      trackingUri: server.baseUrl,
+      experimentName: 'projects',
+      logUploadIntervalMs: 200,
+    });
+    const runs = async () =>
+      (
+        await client.tracking.searchRuns({
+          experiment_ids: [(await client.tracking.getExperimentByName('projects')).experiment_id],
+        })
+      ).runs;
+    let midway = '';
+    const deadline = Date.now() + 5_000;
+    while (midway === '' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      const running = (await runs()).find((r) => r.info.status === 'RUNNING');
+      if (running) midway = await artifactText(running.info.run_id, 'project_logs/stdout.txt').catch(() => '');
+    }
+    assert.equal(midway, 'first\n');
+    const result = await pending;
+    assert.equal(await artifactText(result.runId, 'project_logs/stdout.txt'), 'first\nsecond\n');
   });
 
   void it('keeps parameter values inert: no shell injection', async () => {
