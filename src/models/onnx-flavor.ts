@@ -5,8 +5,30 @@ import type { FlavorPlugin, Loaded } from './flavor-plugin.ts';
 import type { MlModel } from './mlmodel.ts';
 import type { ModelInput } from './model-input.ts';
 
-type Ort = typeof import('onnxruntime-node');
-type OrtTensor = InstanceType<Ort['Tensor']>;
+/**
+ * The part of onnxruntime-node used here, typed structurally: the package is optional, so the
+ * type check must not depend on it being installed.
+ */
+interface OrtTensor {
+  readonly data: ArrayLike<unknown>;
+  readonly dims: readonly number[];
+}
+interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly {
+    name: string;
+    isTensor: boolean;
+    type?: unknown;
+    shape?: readonly (number | string)[];
+  }[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface Ort {
+  readonly Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
+  readonly InferenceSession: { create(path: string): Promise<OrtSession> };
+}
 
 export const ONNX_INSTALL_HINT =
   'Serving an ONNX model needs the optional dependency onnxruntime-node: install it with ' +
@@ -112,7 +134,7 @@ async function loadOnnx(modelDir: string, mlmodel: MlModel, loadRuntime: () => P
     async predict(input: ModelInput) {
       let outputs: Record<string, OrtTensor>;
       try {
-        outputs = (await session.run(feedOf(input))) as Record<string, OrtTensor>;
+        outputs = await session.run(feedOf(input));
       } catch (error) {
         if (error instanceof MlflowError) throw error;
         throw MlflowError.invalidParameter(`ONNX Runtime refused the input: ${(error as Error).message}`);
