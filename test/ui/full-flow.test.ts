@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { type Browser, launchBrowser, mlflow, startUiServer, type UiServer } from '../helpers/ui-browser.ts';
 
 interface WireRun {
@@ -16,7 +17,9 @@ interface WireRun {
 const MLMODEL =
   'artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\n';
 
-async function upload(base: string, run: WireRun, path: string, body: string): Promise<void> {
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+async function upload(base: string, run: WireRun, path: string, body: string | Buffer): Promise<void> {
   const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
   const response = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: 'PUT', body });
   assert.equal(response.status, 200, await response.text());
@@ -72,6 +75,13 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await upload(base, first, 'eval/scores.csv', 'fold,auc\n1,0.91\n2,0.95\n');
     await upload(base, first, 'model/MLmodel', MLMODEL);
     await upload(base, first, 'model/model.pkl', 'pickled bytes');
+    await upload(base, first, 'eval/roc.png', Buffer.from(PNG_1X1, 'base64'));
+    await mlflow(base, 'logged-models', {
+      experiment_id: experimentId,
+      name: 'depth-net',
+      model_type: 'sklearn',
+      source_run_id: first.info.run_id,
+    });
 
     // The runs logged meanwhile appear on reload.
     await page.reload();
@@ -88,7 +98,11 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
 
     await grid.getByRole('link', { name: 'depth-4' }).click();
     await page.getByRole('heading', { name: 'depth-4' }).waitFor();
-    await page.getByRole('tab', { name: 'Metrics' }).click();
+    await page.getByRole('table', { name: 'Logged models' }).getByRole('cell', { name: 'depth-net' }).waitFor();
+    // The tabs by keyboard: the selected tab takes the focus, an arrow key moves to the next.
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Metrics' }).getAttribute('aria-selected'), 'true');
     await page.getByRole('combobox', { name: 'Metric' }).selectOption('loss');
     await page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
     assert.equal(await page.getByTestId('metric-chart').getAttribute('data-points'), '40');
@@ -112,6 +126,10 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'scores.csv' }).click();
     const table = page.getByRole('table', { name: 'Table eval/scores.csv' });
     await table.getByRole('cell', { name: '0.95' }).waitFor();
+    await page.getByRole('button', { name: 'roc.png' }).click();
+    const image = page.getByRole('img', { name: 'eval/roc.png' });
+    await image.waitFor();
+    assert.equal(await loadedWidth(image), 1, 'the image loads under the CSP');
     await browser.screenshot('35-flow-artifact-preview');
 
     await page.getByRole('button', { name: 'Up' }).click();
@@ -187,3 +205,16 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     );
   });
 });
+
+/** The image's decoded width once it has loaded (0 if it failed); polled, as the page's CSP forbids waitForFunction. */
+async function loadedWidth(image: Locator): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const state = await image.evaluate((img) => {
+      const element = img as unknown as { complete: boolean; naturalWidth: number };
+      return { complete: element.complete, width: element.naturalWidth };
+    });
+    if (state.complete || Date.now() > deadline) return state.width;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,6 +1,7 @@
 import type {
   DownsampledHistory,
   Experiment,
+  LoggedModel,
   Metric,
   ModelVersion,
   NodeInfo,
@@ -187,6 +188,27 @@ export class PlumbApi {
       run_id: runId,
     });
     return body.model_version.version;
+  }
+
+  /** The logged models a run produced (their `source_run_id`), newest first. */
+  async runLoggedModels(experimentId: string, runId: string, signal?: AbortSignal): Promise<readonly LoggedModel[]> {
+    const models: LoggedModel[] = [];
+    let pageToken: string | undefined;
+    do {
+      const body = await this.post<{ models?: LoggedModel[]; next_page_token?: string }>(
+        '/logged-models/search',
+        {
+          experiment_ids: [experimentId],
+          filter: `source_run_id = '${runId.replace(/'/g, "\\'")}'`,
+          max_results: 100,
+          page_token: pageToken,
+        },
+        signal,
+      );
+      models.push(...(body.models ?? []));
+      pageToken = body.next_page_token || undefined;
+    } while (pageToken && models.length < 1000);
+    return models;
   }
 
   async searchModels(

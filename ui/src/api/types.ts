@@ -119,3 +119,17 @@ export interface RegisteredModel {
   readonly tags?: readonly KeyValue[];
   readonly aliases?: readonly { alias: string; version: string }[];
 }
+
+export interface LoggedModel {
+  readonly info: {
+    readonly model_id: string;
+    readonly experiment_id: string;
+    readonly name: string;
+    readonly creation_timestamp_ms?: number;
+    readonly artifact_uri?: string;
+    readonly status?: string;
+    readonly model_type?: string;
+    readonly source_run_id?: string;
+  };
+  readonly data?: { readonly params?: readonly KeyValue[]; readonly metrics?: readonly Metric[] };
+}

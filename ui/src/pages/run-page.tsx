@@ -5,10 +5,9 @@ import { MetricChart } from '../chart/metric-chart.tsx';
 import { hrefOf, Link, navigate } from '../router.tsx';
 import { asError, formatDuration, formatTime, useAsync } from '../use-async.ts';
 import { ArtifactList } from './artifact-list.tsx';
+import { LoggedModels } from './logged-models.tsx';
+import { RunTabs, TABS, type Tab } from './run-tabs.tsx';
 import { formatNumber } from './runs-page.tsx';
-
-const TABS = ['overview', 'metrics', 'params', 'tags', 'inputs', 'artifacts'] as const;
-type Tab = (typeof TABS)[number];
 
 export function RunPage(props: { runId: string; query: URLSearchParams }) {
   const { state, reload } = useAsync((signal) => api.getRun(props.runId, signal), [props.runId]);
@@ -41,15 +40,9 @@ export function RunPage(props: { runId: string; query: URLSearchParams }) {
         )}
       </p>
       <h1 id="run-title">{run ? (run.info.run_name ?? tag('mlflow.runName') ?? run.info.run_id) : 'Loading run…'}</h1>
-      <div className="tabs" role="tablist" aria-label="Run sections">
-        {TABS.map((name) => (
-          <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
-            {name[0]!.toUpperCase() + name.slice(1)}
-          </button>
-        ))}
-      </div>
+      <RunTabs tab={tab} onSelect={setTab} />
       {run && (
-        <div role="tabpanel">
+        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} tabIndex={0}>
           {tab === 'overview' && <Overview run={run} />}
           {tab === 'metrics' && <Metrics run={run} selected={props.query.get('metric')} />}
           {tab === 'params' && (
@@ -163,17 +156,7 @@ function Overview(props: { run: Run }) {
         label="Latest metrics"
       />
       <h2>Logged models</h2>
-      {(props.run.outputs?.model_outputs ?? []).length === 0 ? (
-        <p className="muted">No logged models.</p>
-      ) : (
-        <ul>
-          {(props.run.outputs?.model_outputs ?? []).map((m) => (
-            <li key={m.model_id} className="mono">
-              {m.model_id} (step {m.step})
-            </li>
-          ))}
-        </ul>
-      )}
+      <LoggedModels run={props.run} />
     </>
   );
 }
