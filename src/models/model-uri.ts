@@ -9,6 +9,8 @@ import { MlflowError } from '../core/errors.ts';
 export type ModelUri =
   | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
   | { readonly kind: 'version'; readonly name: string; readonly version: string }
+  /** `models:/<name>/latest` or `models:/<name>/<stage>`: the newest version (in that stage). */
+  | { readonly kind: 'latest'; readonly name: string; readonly stage?: string }
   | { readonly kind: 'run'; readonly runId: string; readonly path: string }
   | { readonly kind: 'local'; readonly dir: string };
 
@@ -21,8 +23,10 @@ export function parseModelUri(uri: string, cwd: string = process.cwd()): ModelUr
     const slash = rest.lastIndexOf('/');
     const version = rest.slice(slash + 1);
     if (slash > 0 && /^\d+$/.test(version)) return { kind: 'version', name: rest.slice(0, slash), version };
+    if (slash > 0 && version.toLowerCase() === 'latest') return { kind: 'latest', name: rest.slice(0, slash) };
+    if (slash > 0 && /^[A-Za-z]+$/.test(version)) return { kind: 'latest', name: rest.slice(0, slash), stage: version };
     throw MlflowError.invalidParameter(
-      `Not a model URI: '${uri}'. Use models:/<name>/<version> or models:/<name>@<alias>`,
+      `Not a model URI: '${uri}'. Use models:/<name>/<version>, models:/<name>/latest, models:/<name>/<stage> or models:/<name>@<alias>`,
     );
   }
   if (uri.startsWith('runs:/')) {
@@ -82,6 +86,8 @@ export class ModelResolver {
         return this.resolveVersion(uri.name, await this.aliasVersion(uri.name, uri.alias));
       case 'version':
         return this.resolveVersion(uri.name, uri.version);
+      case 'latest':
+        return this.resolveVersion(uri.name, await this.latestVersion(uri.name, uri.stage));
       case 'run': {
         const dir = join(this.deps.cacheDir, 'runs', uri.runId, uri.path || 'root');
         return { dir, ...(await this.download(await this.runLocation(uri.runId, uri.path), dir)) };
@@ -91,6 +97,24 @@ export class ModelResolver {
         throw MlflowError.invalidParameter(`unknown model URI ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** The highest version of a model, or of its versions in `stage` (compared case-insensitively, as MLflow does). */
+  private async latestVersion(name: string, stage: string | undefined): Promise<string> {
+    const model = await this.clientOf().registry.getRegisteredModel(name);
+    const candidates = (model.latest_versions ?? []).filter(
+      (v) => stage === undefined || (v.current_stage ?? 'None').toLowerCase() === stage.toLowerCase(),
+    );
+    const newest = candidates.reduce<string | undefined>(
+      (best, v) => (best === undefined || Number(v.version) > Number(best) ? v.version : best),
+      undefined,
+    );
+    if (newest === undefined) {
+      throw MlflowError.invalidParameter(
+        `Registered model '${name}' has no version${stage ? ` in stage '${stage}'` : ''}`,
+      );
+    }
+    return newest;
   }
 
   async resolveVersion(name: string, version: string): Promise<ResolvedModel> {

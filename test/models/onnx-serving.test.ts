@@ -103,10 +103,10 @@ void describe('serving an ONNX model from the registry', () => {
     }
   });
 
-  void it('serves models:/name/version and runs:/ URIs', async () => {
+  void it('serves models:/name/version, models:/name/latest and runs:/ URIs', async () => {
     const version = await logOnnxVersion(client, 'ranker', W2, [0, 0]);
     const mv = await client.registry.getModelVersion('ranker', version);
-    for (const uri of [`models:/ranker/${version}`, `runs:/${mv.run_id}/model`]) {
+    for (const uri of [`models:/ranker/${version}`, 'models:/ranker/latest', `runs:/${mv.run_id}/model`]) {
       const served = await serveModel({ uri, port: 0, cacheDir: cache, client });
       try {
         const response = await fetch(`${served.url}/invocations`, {
