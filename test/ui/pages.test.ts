@@ -3,8 +3,12 @@
  * artifacts, model registry and health. Each step saves a screenshot under test-output/ui/.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, launchBrowser, mlflow, startUiServer, type UiServer } from '../helpers/ui-browser.ts';
+import { startServerProcess } from '../helpers/plumb-process.ts';
+import { type Browser, launchBrowser, mlflow, startUiServer, UI_DIR, type UiServer } from '../helpers/ui-browser.ts';
 
 interface WireRun {
   info: { run_id: string; artifact_uri: string };
@@ -128,7 +132,34 @@ void describe('web UI pages in Chromium', { timeout: 300_000 }, () => {
     await table.getByRole('cell', { name: `127.0.0.1:${ui.server.port}` }).waitFor();
     assert.equal(await table.locator('tbody tr').count(), 1);
     await browser.screenshot('24-health');
-    const unexpected = browser.errors;
-    assert.deepEqual(unexpected, [], 'no console errors');
+  });
+
+  void it('highlights a second server on the same database started with another artifact destination', async () => {
+    // Its own working directory puts its artifacts elsewhere: a different configuration fingerprint.
+    const otherDir = mkdtempSync(join(tmpdir(), 'plumb-ui-drift-'));
+    const other = await startServerProcess({ dbPath: ui.dbPath, dir: otherDir, env: { PLUMB_UI_DIR: UI_DIR } });
+    try {
+      const { page } = browser;
+      await page.goto(`${base}/cluster`);
+      const table = page.getByRole('table', { name: 'Live nodes' });
+      const odd = table.getByRole('row').filter({ hasText: `127.0.0.1:${other.port}` });
+      const first = table.getByRole('row').filter({ hasText: `127.0.0.1:${ui.server.port}` });
+      await odd.waitFor();
+      await first.waitFor();
+      // The older node is the reference on a tie, so the newcomer is the one drifting.
+      assert.match((await odd.getAttribute('class')) ?? '', /drift/);
+      assert.equal(await first.getAttribute('class'), null);
+      const details = (await odd.textContent()) ?? '';
+      assert.ok(details.includes(`artifactsDestination`), details);
+      assert.ok(details.includes(join(otherDir, 'mlartifacts')), details);
+      assert.ok(details.includes(join(ui.dir, 'mlartifacts')), details);
+      const banner = page.getByRole('alert', { name: 'Configuration drift' });
+      assert.match((await banner.textContent()) ?? '', /1 of 2 nodes .*\(artifactsDestination\)/);
+      await browser.screenshot('25-health-drift');
+    } finally {
+      await other.kill('SIGTERM');
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    assert.deepEqual(browser.errors, [], 'no console errors');
   });
 });

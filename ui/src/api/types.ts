@@ -80,7 +80,10 @@ export interface NodeInfo {
   readonly started_at: number;
   readonly heartbeat_at: number;
   readonly config_fingerprint: string;
-  readonly drift?: unknown;
+  /** The settings the fingerprint covers, by top-level name. */
+  readonly config_summary?: Record<string, unknown>;
+  /** True when this node's configuration differs from the reference (the majority's, the oldest on a tie). */
+  readonly drift?: boolean;
 }
 
 export interface ModelVersion {

@@ -1,10 +1,32 @@
 import { useEffect } from 'react';
 import { api } from '../api/client.ts';
+import type { NodeInfo } from '../api/types.ts';
 import { formatTime, useAsync } from '../use-async.ts';
 
 const REFRESH_MS = 5000;
 
-/** The live server nodes (/ajax-api/2.0/plumb/nodes), refreshed every few seconds; configuration drift is highlighted. */
+/** Top-level settings whose values differ between two configuration summaries, sorted. */
+export function differingSettings(a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((key) => canonical(a[key]) !== canonical(b[key])).sort();
+}
+
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+function settingText(value: unknown): string {
+  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * The live server nodes (/ajax-api/2.0/plumb/nodes), refreshed every few seconds. A node whose
+ * configuration differs from the reference (the server's `drift`) is highlighted with the settings
+ * that differ and both values.
+ */
 export function HealthPage() {
   const { state, reload } = useAsync((signal) => api.nodes(signal), []);
   useEffect(() => {
@@ -12,9 +34,21 @@ export function HealthPage() {
     return () => clearInterval(timer);
   }, [reload]);
   const nodes = state.data ?? [];
+  const reference = nodes.find((n) => !n.drift);
+  const drifting = nodes.filter((n) => n.drift);
   return (
     <section aria-labelledby="health-title">
       <h1 id="health-title">Health</h1>
+      {drifting.length > 0 && (
+        <div className="drift-banner" role="alert" aria-label="Configuration drift">
+          <strong>Configuration drift:</strong> {drifting.length} of {nodes.length} nodes run with settings that differ
+          from the others (
+          {[...new Set(drifting.flatMap((n) => differingSettings(n.config_summary, reference?.config_summary)))].join(
+            ', ',
+          ) || 'fingerprint only'}
+          ).
+        </div>
+      )}
       {state.status === 'error' ? (
         <div className="state state-error" role="alert">
           Could not load the node list: {state.error.message}
@@ -35,28 +69,48 @@ export function HealthPage() {
             </tr>
           </thead>
           <tbody>
-            {nodes.map((node) => {
-              const drift = node.drift !== undefined && node.drift !== null && node.drift !== false;
-              return (
-                <tr key={node.node_id} className={drift ? 'drift' : undefined}>
-                  <td className="mono">{node.node_id}</td>
-                  <td className="mono">
-                    {node.host}:{node.port}
-                  </td>
-                  <td>{node.version}</td>
-                  <td>{node.schema_version}</td>
-                  <td>{formatTime(node.started_at)}</td>
-                  <td>{formatTime(node.heartbeat_at)}</td>
-                  <td>
-                    <span className="mono">{node.config_fingerprint.slice(0, 12)}</span>
-                    {drift ? <strong> · drift: {JSON.stringify(node.drift)}</strong> : ''}
-                  </td>
-                </tr>
-              );
-            })}
+            {nodes.map((node) => (
+              <tr
+                key={node.node_id}
+                className={node.drift ? 'drift' : undefined}
+                aria-invalid={node.drift || undefined}
+              >
+                <td className="mono">{node.node_id}</td>
+                <td className="mono">
+                  {node.host}:{node.port}
+                </td>
+                <td>{node.version}</td>
+                <td>{node.schema_version}</td>
+                <td>{formatTime(node.started_at)}</td>
+                <td>{formatTime(node.heartbeat_at)}</td>
+                <td>
+                  <span className="mono">{node.config_fingerprint.slice(0, 12)}</span>
+                  {node.drift && <DriftDetails node={node} reference={reference} />}
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
     </section>
+  );
+}
+
+function DriftDetails(props: { node: NodeInfo; reference: NodeInfo | undefined }) {
+  const settings = differingSettings(props.node.config_summary, props.reference?.config_summary);
+  return (
+    <div className="drift-details">
+      <strong>drift</strong>
+      {settings.length > 0 && props.reference && (
+        <ul>
+          {settings.map((key) => (
+            <li key={key}>
+              <span className="mono">{key}</span>: {settingText(props.node.config_summary?.[key])}{' '}
+              <span className="muted">(others: {settingText(props.reference?.config_summary?.[key])})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
