@@ -52,6 +52,7 @@ import { DbDoctorService } from './doctor/db-doctor.service.ts';
 import { LIVE_INTERVALS } from './doctor/node-registry.service.ts';
 import { runArtifactPathOf } from './tracking/artifact-locations.ts';
 import { SNAPSHOT_DIR } from './tracking/run-snapshot.format.ts';
+import { openTiers } from './artifacts/tiered/tiers-wiring.ts';
 
 /** COMPOSITION ROOT: the only module that knows which implementations exist. */
 export interface App {
@@ -219,7 +220,9 @@ export async function createApp(
     const rules = { truncateLongValues: config.tracking.truncateLongValues };
     const experiments = new ExperimentService({ ...deps, defaultArtifactRoot: config.artifacts.defaultArtifactRoot });
     await experiments.ensureDefaultExperiment();
-    const repository = telemetry.observeArtifacts(await createArtifactRepository(config.artifacts.destination));
+    const destination = await createArtifactRepository(config.artifacts.destination);
+    const tiers = openTiers(config, destination, store, telemetry);
+    const repository = telemetry.observeArtifacts(tiers?.repository ?? destination);
     // Uploads abandoned by clients that went away more than a day ago; recent ones may still be in flight.
     void repository.cleanupAbandonedUploads(ABANDONED_UPLOAD_AGE_MS).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not clean up abandoned uploads');
@@ -245,7 +248,9 @@ export async function createApp(
       clock: systemClock,
       allowOverwriteFinishedRuns: config.artifacts.allowOverwriteFinishedRuns,
       destinationUri: destinationUriOf(config.artifacts.destination),
+      hotTier: tiers && { node: tiers.node },
     });
+    tiers?.start(logger);
     // Registry writes enqueue webhook deliveries in their own transaction (the outbox).
     const registryDeps = { store: withWebhookOutbox(store.registry), clock: systemClock };
     const registry = {
@@ -310,6 +315,7 @@ export async function createApp(
       telemetry,
       async close() {
         await http.close();
+        await tiers?.stop();
         await telemetry.close();
         // Leave the live list at once rather than after the heartbeat window.
         await nodes.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not deregister the node'));

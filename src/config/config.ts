@@ -55,6 +55,32 @@ export interface ArtifactsConfig {
   readonly serveArtifacts: boolean;
   /** Off by default: artifacts of a finished run are immutable. */
   readonly allowOverwriteFinishedRuns: boolean;
+  /** --artifacts-hot: a hot tier on local disk in front of the destination (docs/operations.md). */
+  readonly hot?: HotTierConfig | undefined;
+}
+
+/** The hot artifact tier and the policy that moves objects to the destination (the cold tier). */
+export interface HotTierConfig {
+  /** Absolute path of the local (or shared-mount) directory. */
+  readonly path: string;
+  /** PLUMB_ARTIFACTS_HOT_SHARED: every replica mounts the same directory; otherwise it is per node. */
+  readonly shared: boolean;
+  /** PLUMB_ARTIFACTS_HOT_MAX_AGE_HOURS: finished runs' artifacts older than this move to cold. */
+  readonly maxAgeMs: number;
+  /** PLUMB_ARTIFACTS_HOT_BUDGET_BYTES: above this, the oldest unpinned objects move first. */
+  readonly budgetBytes?: number | undefined;
+  /** PLUMB_ARTIFACTS_TIER_INTERVAL_MS: how often `plumb server` runs a mover pass. */
+  readonly intervalMs: number;
+  /** PLUMB_ARTIFACTS_TIER_LEASE_MS: a move claimed longer ago is taken over as abandoned. */
+  readonly leaseMs: number;
+  /** PLUMB_ARTIFACTS_HOT_PIN_RUNS / _EXPERIMENTS / _MODELS (`name@alias`): they stay hot. */
+  readonly pins: {
+    readonly runIds: readonly string[];
+    readonly experimentIds: readonly string[];
+    readonly models: readonly { readonly name: string; readonly alias: string }[];
+  };
+  /** PLUMB_TEST_TIER_CRASH_AT: test hook, the mover kills its process after this step. */
+  readonly testCrashAt?: 'after-copy' | 'after-verify' | 'after-manifest' | 'after-delete' | undefined;
 }
 
 export interface WebhooksConfig {
@@ -113,6 +139,7 @@ export interface ConfigFlags {
   backendStoreUri?: string | undefined;
   defaultArtifactRoot?: string | undefined;
   artifactsDestination?: string | undefined;
+  artifactsHot?: string | undefined;
   serveArtifacts?: boolean | undefined;
   host?: string | undefined;
   port?: string | number | undefined;
@@ -146,6 +173,18 @@ const Raw = z.object({
   defaultArtifactRoot: z.string().min(1).optional(),
   artifactsDestination: z.string().min(1, 'must not be empty'),
   serveArtifacts: z.union([z.boolean(), bool]),
+  artifactsHot: z.string().min(1, 'must not be empty').optional(),
+  artifactsHotShared: z.union([z.boolean(), bool]),
+  artifactsHotMaxAgeHours: z.coerce.number().min(0).max(1_000_000),
+  artifactsHotBudgetBytes: z.coerce.number().int().min(0).optional(),
+  artifactsTierIntervalMs: z.coerce.number().int().min(100).max(86_400_000),
+  artifactsTierLeaseMs: z.coerce.number().int().min(0).max(86_400_000),
+  artifactsHotPinRuns: z.string(),
+  artifactsHotPinExperiments: z.string(),
+  artifactsHotPinModels: z
+    .string()
+    .refine((v) => listCased(v).every((m) => /^[^@]+@[^@]+$/.test(m)), 'must list name@alias entries'),
+  testTierCrashAt: z.enum(['after-copy', 'after-verify', 'after-manifest', 'after-delete']).optional(),
   host: z.string().min(1, 'must not be empty'),
   port: z.coerce.number().int('must be an integer').min(0).max(65535),
   truncateLongValues: z.union([z.boolean(), bool]),
@@ -189,6 +228,13 @@ const Raw = z.object({
   clientWarnIntervalMs: z.coerce.number().int().min(0).max(86_400_000),
 });
 
+/** Comma-separated, trimmed, case kept (ids and model names). */
+const listCased = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
 const list = (value: string): string[] =>
   value
     .split(',')
@@ -228,6 +274,16 @@ const SOURCES: Record<keyof z.infer<typeof Raw>, { flag?: keyof ConfigFlags; env
     fallback: './mlartifacts',
   },
   serveArtifacts: { flag: 'serveArtifacts', env: ['MLFLOW_SERVE_ARTIFACTS', 'PLUMB_SERVE_ARTIFACTS'], fallback: true },
+  artifactsHot: { flag: 'artifactsHot', env: ['PLUMB_ARTIFACTS_HOT'] },
+  artifactsHotShared: { env: ['PLUMB_ARTIFACTS_HOT_SHARED'], fallback: false },
+  artifactsHotMaxAgeHours: { env: ['PLUMB_ARTIFACTS_HOT_MAX_AGE_HOURS'], fallback: 24 },
+  artifactsHotBudgetBytes: { env: ['PLUMB_ARTIFACTS_HOT_BUDGET_BYTES'] },
+  artifactsTierIntervalMs: { env: ['PLUMB_ARTIFACTS_TIER_INTERVAL_MS'], fallback: 300_000 },
+  artifactsTierLeaseMs: { env: ['PLUMB_ARTIFACTS_TIER_LEASE_MS'], fallback: 600_000 },
+  artifactsHotPinRuns: { env: ['PLUMB_ARTIFACTS_HOT_PIN_RUNS'], fallback: '' },
+  artifactsHotPinExperiments: { env: ['PLUMB_ARTIFACTS_HOT_PIN_EXPERIMENTS'], fallback: '' },
+  artifactsHotPinModels: { env: ['PLUMB_ARTIFACTS_HOT_PIN_MODELS'], fallback: '' },
+  testTierCrashAt: { env: ['PLUMB_TEST_TIER_CRASH_AT'] },
   host: { flag: 'host', env: ['MLFLOW_HOST', 'PLUMB_HOST'], fallback: '127.0.0.1' },
   port: { flag: 'port', env: ['MLFLOW_PORT', 'PLUMB_PORT'], fallback: 5000 },
   truncateLongValues: { env: ['MLFLOW_TRUNCATE_LONG_VALUES', 'PLUMB_TRUNCATE_LONG_VALUES'], fallback: true },
@@ -399,9 +455,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       `${origin.artifactsDestination ?? 'artifactsDestination'}: artifacts destination '${redactUri(String(target))}' ${destination}`,
     );
   }
+  const hotUri = input.artifactsHot;
+  const hotPath =
+    typeof hotUri === 'string' && hotUri !== '' && !invalid.has('artifactsHot') ? parseHotTier(hotUri, cwd) : undefined;
+  if (typeof hotPath === 'object') problems.push(`${origin.artifactsHot ?? 'artifactsHot'}: ${hotPath.problem}`);
   const { tracing, problems: tracingProblems } = tracingFromEnv(env);
   problems.push(...tracingProblems);
-  if (!parsed.success || typeof store !== 'object' || typeof destination !== 'object' || tracingProblems.length > 0) {
+  if (
+    !parsed.success ||
+    typeof store !== 'object' ||
+    typeof destination !== 'object' ||
+    typeof hotPath === 'object' ||
+    tracingProblems.length > 0
+  ) {
     throw new ConfigError(problems);
   }
   const raw = parsed.data;
@@ -417,6 +483,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       destination,
       serveArtifacts: raw.serveArtifacts,
       allowOverwriteFinishedRuns: raw.allowOverwriteFinishedRuns,
+      hot: hotPath === undefined ? undefined : hotTierOf(hotPath, raw),
     },
     server: { host: raw.host, port: raw.port, ...(raw.uiDir ? { uiDir: resolve(cwd, raw.uiDir) } : {}) },
     tracking: { truncateLongValues: raw.truncateLongValues, writeQueueRows: raw.writeQueueRows },
@@ -448,6 +515,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       },
     },
     logLevel: raw.logLevel,
+  };
+}
+
+/** A hot tier is a local directory: `file:///abs`, or a path (relative to the working directory). */
+function parseHotTier(value: string, cwd: string): string | { problem: string } {
+  if (value.startsWith('file://')) {
+    const path = value.slice('file://'.length);
+    if (!isAbsolute(path)) return { problem: `hot tier '${value}' must be file:///<absolute path>` };
+    return path;
+  }
+  if (URI_SCHEME.test(value)) {
+    return { problem: `hot tier '${redactUri(value)}' must be a local directory (file:///path), not a remote store` };
+  }
+  return resolve(cwd, value);
+}
+
+function hotTierOf(path: string, raw: z.infer<typeof Raw>): HotTierConfig {
+  return {
+    path,
+    shared: raw.artifactsHotShared,
+    maxAgeMs: raw.artifactsHotMaxAgeHours * 3_600_000,
+    budgetBytes: raw.artifactsHotBudgetBytes,
+    intervalMs: raw.artifactsTierIntervalMs,
+    leaseMs: raw.artifactsTierLeaseMs,
+    pins: {
+      runIds: listCased(raw.artifactsHotPinRuns),
+      experimentIds: listCased(raw.artifactsHotPinExperiments),
+      models: listCased(raw.artifactsHotPinModels).map((m) => {
+        const at = m.lastIndexOf('@');
+        return { name: m.slice(0, at), alias: m.slice(at + 1) };
+      }),
+    },
+    testCrashAt: raw.testTierCrashAt,
   };
 }
 

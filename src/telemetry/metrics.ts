@@ -11,6 +11,15 @@ export interface MetricSources {
   nodes(): Promise<{ live: number; mismatched: number }>;
 }
 
+/** Bytes, objects and unfinished moves per artifact tier (the manifest's totals). */
+export interface TierTotalsSource {
+  (): Promise<{
+    hot: { objects: number; bytes: number };
+    cold: { objects: number; bytes: number };
+    pendingMoves: number;
+  }>;
+}
+
 interface WarnLogger {
   warn(details: object, message: string): void;
 }
@@ -72,6 +81,10 @@ export class PlumbMetrics {
   private readonly uploadsInFlight: Gauge;
   private readonly artifactOperations = new PendingCounts();
   private readonly clientRequests = new PendingCounts();
+  private readonly tierMoves: Counter;
+  private readonly tierMovedBytes: Counter;
+  private readonly tierMoveFailures: Counter;
+  private tierTotals: TierTotalsSource | undefined;
 
   constructor(deps: { sources: MetricSources; version: string; logger: WarnLogger }) {
     const registers = [this.registry];
@@ -191,6 +204,54 @@ export class PlumbMetrics {
         await sources.nodes().then(({ mismatched }) => this.set(mismatched), warn('the node registry'));
       },
     });
+    this.tierMoves = new Counter({
+      name: 'plumb_artifact_tier_moves_total',
+      help: 'Artifacts moved from the hot tier to the cold tier by this process',
+      registers,
+    });
+    this.tierMovedBytes = new Counter({
+      name: 'plumb_artifact_tier_moved_bytes_total',
+      help: 'Bytes moved from the hot tier to the cold tier by this process',
+      registers,
+    });
+    this.tierMoveFailures = new Counter({
+      name: 'plumb_artifact_tier_move_failures_total',
+      help: 'Moves to the cold tier that failed (retried by a later pass)',
+      registers,
+    });
+    const tiers = () => this.tierTotals?.();
+    new Gauge({
+      name: 'plumb_artifact_tier_bytes',
+      help: 'Artifact bytes the manifest places in each tier (hot, cold); absent without a hot tier',
+      labelNames: ['tier'],
+      registers,
+      async collect() {
+        await tiers()?.then((t) => {
+          this.set({ tier: 'hot' }, t.hot.bytes);
+          this.set({ tier: 'cold' }, t.cold.bytes);
+        }, warn('the artifact tiers'));
+      },
+    });
+    new Gauge({
+      name: 'plumb_artifact_tier_objects',
+      help: 'Artifacts the manifest places in each tier (hot, cold); absent without a hot tier',
+      labelNames: ['tier'],
+      registers,
+      async collect() {
+        await tiers()?.then((t) => {
+          this.set({ tier: 'hot' }, t.hot.objects);
+          this.set({ tier: 'cold' }, t.cold.objects);
+        }, warn('the artifact tiers'));
+      },
+    });
+    new Gauge({
+      name: 'plumb_artifact_tier_pending_moves',
+      help: 'Moves claimed by a mover and not finished yet (in progress, or left by a mover that died)',
+      registers,
+      async collect() {
+        await tiers()?.then((t) => this.set(t.pendingMoves), warn('the artifact tiers'));
+      },
+    });
     new Gauge({
       name: 'plumb_schema_migrations',
       help: 'Schema migrations by state: applied, known (to this release), pending, unknown (applied by a newer release)',
@@ -256,6 +317,20 @@ export class PlumbMetrics {
       }));
     }
   }
+
+  /** Where the tier gauges read their totals; set when a hot tier is configured. */
+  setTierTotals(source: TierTotalsSource): void {
+    this.tierTotals = source;
+  }
+
+  /** The mover's observer (TierObserver). */
+  readonly tierObserver = {
+    moved: (bytes: number) => {
+      this.tierMoves.inc();
+      this.tierMovedBytes.inc(bytes);
+    },
+    moveFailed: () => this.tierMoveFailures.inc(),
+  };
 
   /** The exposition text and its content type, for GET /metrics. */
   async scrape(): Promise<{ contentType: string; body: string }> {

@@ -18,6 +18,8 @@ export interface ArtifactServiceDeps {
   readonly allowOverwriteFinishedRuns: boolean;
   /** The store's own URI (e.g. `s3://bucket/prefix`): run artifact URIs under it are served too. */
   readonly destinationUri: string;
+  /** Set when writes land in a hot tier: entries record it (and the node holding it, unless shared). */
+  readonly hotTier?: { readonly node?: string | undefined } | undefined;
 }
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
@@ -237,7 +239,9 @@ export class ArtifactService {
     sha256: string,
     etag: string,
   ): Promise<ManifestEntry> {
-    const entry: ManifestEntry = { path, runId, size, sha256, etag, recordedAt: this.deps.clock.now() };
+    const hot = this.deps.hotTier;
+    const tiering = hot ? { tier: 'hot' as const, hotNode: hot.node } : {};
+    const entry: ManifestEntry = { path, runId, size, sha256, etag, recordedAt: this.deps.clock.now(), ...tiering };
     const current = await this.deps.repository.stat(path);
     if (current === undefined || current.etag === etag) await this.deps.manifest.record(entry);
     return entry;

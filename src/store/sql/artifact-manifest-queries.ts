@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { ArtifactPath } from '../../core/artifact-path.ts';
-import type { ArtifactManifestStore, ManifestEntry } from '../artifact-manifest-store.ts';
+import type { ArtifactManifestStore, ManifestEntry, TierTotals } from '../artifact-manifest-store.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -17,6 +17,10 @@ function toEntry(row: Row): ManifestEntry {
     sha256: row.sha256,
     etag: row.etag,
     recordedAt: Number(row.recorded_at),
+    tier: row.tier === 'hot' || row.tier === 'cold' ? row.tier : undefined,
+    hotNode: row.hot_node ?? undefined,
+    moveStartedAt:
+      row.move_started_at === null || row.move_started_at === undefined ? undefined : Number(row.move_started_at),
   };
 }
 
@@ -44,6 +48,9 @@ export class SqlArtifactManifestStore implements ArtifactManifestStore {
       sha256: entry.sha256,
       etag: entry.etag,
       recorded_at: entry.recordedAt,
+      tier: entry.tier ?? null,
+      hot_node: entry.hotNode ?? null,
+      move_started_at: null,
     };
     // Delete-then-insert in one transaction: a portable upsert.
     await this.dialect.transaction(this.db, async (tx) => {
@@ -73,5 +80,80 @@ export class SqlArtifactManifestStore implements ArtifactManifestStore {
     if (path !== '') query = query.where(underPath(path));
     const result = await query.executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  async listHot(options: { node?: string | undefined; limit: number }): Promise<ManifestEntry[]> {
+    let query = this.db.selectFrom('artifact_manifest').selectAll().where('tier', '=', 'hot');
+    const { node } = options;
+    if (node !== undefined) query = query.where((eb) => eb.or([eb('hot_node', '=', node), eb('hot_node', 'is', null)]));
+    const rows = await query.orderBy('recorded_at').orderBy('path_hash').limit(options.limit).execute();
+    return rows.map(toEntry);
+  }
+
+  async listStaleMoves(before: number, limit: number): Promise<ManifestEntry[]> {
+    const rows = await this.db
+      .selectFrom('artifact_manifest')
+      .selectAll()
+      .where('move_started_at', 'is not', null)
+      .where('move_started_at', '<', before)
+      .orderBy('move_started_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toEntry);
+  }
+
+  async claimMove(entry: ManifestEntry, at: number, staleBefore: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('artifact_manifest')
+      .set({ move_started_at: at })
+      .where('path_hash', '=', hashOf(entry.path))
+      .where('sha256', '=', entry.sha256)
+      .where('etag', '=', entry.etag)
+      .where('tier', '=', 'hot')
+      .where((eb) => eb.or([eb('move_started_at', 'is', null), eb('move_started_at', '<', staleBefore)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markCold(entry: ManifestEntry, coldEtag: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('artifact_manifest')
+      .set({ tier: 'cold', etag: coldEtag, hot_node: null })
+      .where('path_hash', '=', hashOf(entry.path))
+      .where('sha256', '=', entry.sha256)
+      .where('etag', '=', entry.etag)
+      .where('tier', '=', 'hot')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async finishMove(path: ArtifactPath, sha256: string): Promise<void> {
+    await this.db
+      .updateTable('artifact_manifest')
+      .set({ move_started_at: null })
+      .where('path_hash', '=', hashOf(path))
+      .where('sha256', '=', sha256)
+      .execute();
+  }
+
+  async tierTotals(): Promise<TierTotals> {
+    const rows = await this.db
+      .selectFrom('artifact_manifest')
+      .select((eb) => [
+        'tier',
+        eb.fn.countAll<number | string>().as('objects'),
+        eb.fn.sum<number | string | null>('size').as('bytes'),
+        eb.fn.count<number | string>('move_started_at').as('pending'),
+      ])
+      .groupBy('tier')
+      .execute();
+    const totals = { hot: { objects: 0, bytes: 0 }, cold: { objects: 0, bytes: 0 }, pendingMoves: 0 };
+    for (const row of rows) {
+      const side = row.tier === 'hot' ? totals.hot : totals.cold;
+      side.objects += Number(row.objects);
+      side.bytes += Number(row.bytes ?? 0);
+      totals.pendingMoves += Number(row.pending);
+    }
+    return totals;
   }
 }

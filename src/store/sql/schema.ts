@@ -140,6 +140,10 @@ export interface ArtifactManifestTable {
   sha256: string;
   etag: string;
   recorded_at: number;
+  /** Migration 10: 'hot' | 'cold'; null (older rows) means the destination, i.e. cold. */
+  tier?: string | null;
+  hot_node?: string | null;
+  move_started_at?: number | null;
 }
 
 /** Registry tables (migration 3). Models are keyed by a surrogate id, so a rename touches one row. */

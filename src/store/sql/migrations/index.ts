@@ -8,6 +8,7 @@ import { serverNodesSchema } from './0006-server-nodes.ts';
 import { clientVersionsSchema } from './0007-client-versions.ts';
 import { metricRollupsSchema } from './0008-metric-rollups.ts';
 import { runSearchIndexes } from './0009-run-search-indexes.ts';
+import { artifactTiers } from './0010-artifact-tiers.ts';
 
 /** Every migration this release knows, in order. Append only: never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   clientVersionsSchema,
   metricRollupsSchema,
   runSearchIndexes,
+  artifactTiers,
 ];
