@@ -14,6 +14,7 @@ function registryServer() {
     description: 'first draft',
     aliases: [{ alias: 'champion', version: '1' }],
     stages: { '1': 'Production', '2': 'None' } as Record<string, string>,
+    tags: [{ key: 'team', value: 'risk' }] as { key: string; value: string }[],
     events: [
       { id: '1', name: 'fraud', kind: 'registered_model.created', revision: 1, actor: 'alice', time: 1, after: {} },
       { id: '2', name: 'fraud', version: '1', kind: 'model_version.created', revision: 2, time: 2, after: {} },
@@ -53,7 +54,12 @@ function registryServer() {
         return {
           headers: etag(),
           body: {
-            registered_model: { name: 'fraud', description: model.description, aliases: model.aliases, tags: [] },
+            registered_model: {
+              name: 'fraud',
+              description: model.description,
+              aliases: model.aliases,
+              tags: model.tags,
+            },
           },
         };
       case 'GET mlflow/model-versions/search':
@@ -79,6 +85,17 @@ function registryServer() {
           before: { description: before },
           after: { description: model.description },
         });
+        return { headers: etag(), body: {} };
+      }
+      case 'POST mlflow/registered-models/set-tag': {
+        const tag = { key: String(request.body?.key), value: String(request.body?.value) };
+        model.tags = [...model.tags.filter((t) => t.key !== tag.key), tag];
+        change({ kind: 'registered_model.tag_set', after: tag });
+        return { headers: etag(), body: {} };
+      }
+      case 'DELETE mlflow/registered-models/delete-tag': {
+        model.tags = model.tags.filter((t) => t.key !== request.body?.key);
+        change({ kind: 'registered_model.tag_deleted', before: { key: String(request.body?.key) } });
         return { headers: etag(), body: {} };
       }
       case 'DELETE mlflow/registered-models/alias': {
@@ -134,6 +151,25 @@ describe('ModelPage', () => {
     expect(rows[1]!.textContent).toContain('description: first draft');
     expect(rows[1]!.textContent).toContain('description: scores payments');
     expect(rows.at(-1)!.textContent).toContain('model created');
+  });
+
+  it('sets and deletes model tags, each against the revision shown when it was made', async () => {
+    render(<App />);
+    await screen.findByText('Revision 3');
+    fireEvent.change(screen.getByRole('textbox', { name: 'Tag key' }), { target: { value: 'owner' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Tag value' }), { target: { value: 'ana' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Set tag' }));
+    await screen.findByText('Revision 4');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete tag team' }));
+    await screen.findByText('Revision 5');
+    expect(server.model.tags).toEqual([{ key: 'owner', value: 'ana' }]);
+    const writes = server.requests.filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => [r.method, r.url.pathname, r.headers.get('if-match'), r.body])).toEqual([
+      ['POST', '/ajax-api/2.0/mlflow/registered-models/set-tag', '"3"', { name: 'fraud', key: 'owner', value: 'ana' }],
+      ['DELETE', '/ajax-api/2.0/mlflow/registered-models/delete-tag', '"4"', { name: 'fraud', key: 'team' }],
+    ]);
+    const cells = within(screen.getByRole('table', { name: 'Model tags' })).getAllByRole('cell');
+    expect(cells.map((c) => c.textContent).slice(0, 2)).toEqual(['owner', 'ana']);
   });
 
   it('moves a version to a stage archiving the others, and links each version to its page', async () => {
