@@ -198,6 +198,35 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     const v2 = versions.getByRole('row').filter({ has: page.getByRole('link', { name: 'v2' }) });
     await v2.getByRole('button', { name: 'Delete alias @champion' }).waitFor();
     await browser.screenshot('39-flow-conflict-reloaded');
+
+    // Now current, the page's edits go through: the alias is deleted, and promoting v1 archives v2.
+    await v2.getByRole('button', { name: 'Delete alias @champion' }).click();
+    await page.getByRole('button', { name: 'Delete alias @champion' }).waitFor({ state: 'detached' });
+    const stageOf = (v: string) => versions.getByRole('row').filter({ has: page.getByRole('link', { name: v }) });
+    for (const version of ['2', '1']) {
+      await page.getByRole('combobox', { name: 'Version to change' }).selectOption(version);
+      await page.getByRole('combobox', { name: 'Stage' }).selectOption('Production');
+      await page.getByRole('checkbox', { name: /Archive other versions/ }).check();
+      await page.getByRole('button', { name: 'Transition stage' }).click();
+      await stageOf(`v${version}`).getByRole('cell', { name: 'Production' }).waitFor();
+    }
+    await stageOf('v2').getByRole('cell', { name: 'Archived' }).waitFor();
+    const newest = page.getByRole('table', { name: 'Promotion history' }).getByRole('row').nth(1);
+    assert.match((await newest.textContent()) ?? '', /stage changed \(v1\).*archived_versions: 2/);
+    await browser.screenshot('40-flow-promoted');
+    const { model_versions: stored } = await mlflow<{ model_versions: { version: string; current_stage: string }[] }>(
+      base,
+      "model-versions/search?filter=name%3D'depth-model'",
+    );
+    assert.deepEqual(Object.fromEntries(stored.map((v) => [v.version, v.current_stage])), {
+      '1': 'Production',
+      '2': 'Archived',
+    });
+    const { registered_model: after } = await mlflow<{ registered_model: { aliases?: unknown[] } }>(
+      base,
+      'registered-models/get?name=depth-model',
+    );
+    assert.equal(after.aliases, undefined, 'the alias was deleted');
     // The refused write is the one error the console may show.
     assert.deepEqual(
       browser.errors.filter((e) => !e.includes('status of 409')),
