@@ -49,7 +49,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('link', { name: 'issue-7' }).click();
     await page.getByText(/No runs/).waitFor();
     const experimentId = new URL(page.url()).searchParams.get('experiments')!;
-    await browser.screenshot('30-flow-experiment-created');
+    await browser.screenshot('50-flow-experiment-created');
 
     for (const [i, depth] of ['4', '8'].entries()) {
       const { run } = await mlflow<{ run: WireRun }>(base, 'runs/create', {
@@ -88,13 +88,13 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     const grid = page.getByRole('grid', { name: 'Runs' });
     await grid.getByRole('link', { name: 'depth-4' }).waitFor();
     await grid.getByRole('link', { name: 'depth-8' }).waitFor();
-    await browser.screenshot('31-flow-runs');
+    await browser.screenshot('51-flow-runs');
 
     const filter = page.getByRole('searchbox', { name: 'Filter runs' });
     await filter.fill("params.depth = '4'");
     await filter.press('Enter');
     await grid.getByRole('link', { name: 'depth-8' }).waitFor({ state: 'detached' });
-    await browser.screenshot('32-flow-filtered');
+    await browser.screenshot('52-flow-filtered');
 
     await grid.getByRole('link', { name: 'depth-4' }).click();
     await page.getByRole('heading', { name: 'depth-4' }).waitFor();
@@ -106,7 +106,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('combobox', { name: 'Metric' }).selectOption('loss');
     await page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
     assert.equal(await page.getByTestId('metric-chart').getAttribute('data-points'), '40');
-    await browser.screenshot('33-flow-chart');
+    await browser.screenshot('53-flow-chart');
 
     await page.goto(`${base}/runs?experiments=${experimentId}`);
     await page.getByRole('checkbox', { name: 'Select depth-4' }).check();
@@ -114,7 +114,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Compare (2)' }).click();
     await page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
     assert.equal(await page.getByTestId('metric-chart').getAttribute('data-series'), '2');
-    await browser.screenshot('34-flow-compare');
+    await browser.screenshot('54-flow-compare');
 
     await page.goto(`${base}/runs/${first.info.run_id}?tab=artifacts`);
     await page.getByRole('button', { name: 'eval/' }).click();
@@ -130,7 +130,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     const image = page.getByRole('img', { name: 'eval/roc.png' });
     await image.waitFor();
     assert.equal(await loadedWidth(image), 1, 'the image loads under the CSP');
-    await browser.screenshot('35-flow-artifact-preview');
+    await browser.screenshot('55-flow-artifact-preview');
 
     await page.getByRole('button', { name: 'Up' }).click();
     await page.getByRole('button', { name: 'model/' }).click();
@@ -140,7 +140,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Register model' }).click();
     await page.getByRole('heading', { name: 'depth-model v1' }).waitFor();
     await page.getByRole('link', { name: first.info.run_id, exact: true }).waitFor();
-    await browser.screenshot('36-flow-registered');
+    await browser.screenshot('56-flow-registered');
 
     // The version page's source opens the registered folder of the run.
     await page.getByRole('link', { name: `${first.info.artifact_uri}/model` }).click();
@@ -155,7 +155,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     const newest = history.getByRole('row').nth(1);
     await newest.filter({ hasText: 'alias set (v1)' }).waitFor();
     assert.match((await newest.textContent()) ?? '', /alias: champion; version: 1/);
-    await browser.screenshot('37-flow-alias-history');
+    await browser.screenshot('57-flow-alias-history');
 
     const { registered_model: model } = await mlflow<{
       registered_model: { aliases: { alias: string; version: string }[] };
@@ -186,7 +186,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     assert.match(text, /Nothing was overwritten/);
     assert.match(text, /alias set \(v2\), alias: champion; version: 1 → alias: champion; version: 2/);
     assert.ok(text.includes(`you saw ${displayed.replace('Revision', 'revision')}`), text);
-    await browser.screenshot('38-flow-conflict');
+    await browser.screenshot('58-flow-conflict');
 
     const { registered_model: model } = await mlflow<{
       registered_model: { aliases: { alias: string; version: string }[] };
@@ -197,7 +197,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await conflict.waitFor({ state: 'detached' });
     const v2 = versions.getByRole('row').filter({ has: page.getByRole('link', { name: 'v2' }) });
     await v2.getByRole('button', { name: 'Delete alias @champion' }).waitFor();
-    await browser.screenshot('39-flow-conflict-reloaded');
+    await browser.screenshot('59-flow-conflict-reloaded');
 
     // Now current, the page's edits go through: the alias is deleted, and promoting v1 archives v2.
     await v2.getByRole('button', { name: 'Delete alias @champion' }).click();
@@ -213,7 +213,7 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await stageOf('v2').getByRole('cell', { name: 'Archived' }).waitFor();
     const newest = page.getByRole('table', { name: 'Promotion history' }).getByRole('row').nth(1);
     assert.match((await newest.textContent()) ?? '', /stage changed \(v1\).*archived_versions: 2/);
-    await browser.screenshot('40-flow-promoted');
+    await browser.screenshot('60-flow-promoted');
     const { model_versions: stored } = await mlflow<{ model_versions: { version: string; current_stage: string }[] }>(
       base,
       "model-versions/search?filter=name%3D'depth-model'",
