@@ -165,7 +165,7 @@ function ConflictNotice(props: { conflict: Conflict; onReload: () => void }) {
   const { conflict } = props;
   const latest = conflict.changes[0]?.revision;
   return (
-    <div className="state state-error" role="alert" aria-label="Conflict">
+    <div className="conflict" role="alert" aria-label="Conflict">
       <strong>Not saved: this model was changed by someone else</strong> (you saw revision {conflict.displayed}
       {latest !== undefined ? `, it is now at revision ${latest}` : ''}). Nothing was overwritten.
       {conflict.changes.length > 0 && (
@@ -179,7 +179,8 @@ function ConflictNotice(props: { conflict: Conflict; onReload: () => void }) {
         </ul>
       )}
       <p className="muted">{conflict.message}</p>
-      <button type="button" onClick={props.onReload}>
+      {/* The only useful next step, so the keyboard lands on it. */}
+      <button type="button" onClick={props.onReload} autoFocus>
         Reload model
       </button>
     </div>
