@@ -5,6 +5,7 @@ import { type ArtifactRouteDeps, registerArtifactRoutes } from './routes/artifac
 import { registerLoggedModelRoutes } from './routes/logged-models.routes.ts';
 import { registerExperimentRoutes } from './routes/experiments.routes.ts';
 import { registerMetricRoutes } from './routes/metrics.routes.ts';
+import { registerMlModelRoutes } from './routes/mlmodel.routes.ts';
 import { type NodeRouteService, registerNodeRoutes } from './routes/nodes.routes.ts';
 import { registerRegistryRoutes } from './routes/registry.routes.ts';
 import type { RegistryServices } from './routes/registry-services.ts';
@@ -52,6 +53,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   // After the node registry's hook, so clients the version policy refuses are still counted there.
   if (deps.telemetry) registerTelemetry(app, deps.telemetry);
   registerLoggedModelRoutes(app, { loggedModels: deps.tracking.loggedModels, artifacts: deps.artifacts.artifacts });
+  registerMlModelRoutes(router, deps.artifacts);
   if (deps.uiDir !== undefined) registerUiRoutes(app, { dir: deps.uiDir });
   return app;
 }
