@@ -97,7 +97,11 @@ void describe('run search: walking the order-by key (SQLite)', () => {
     { maxResults: 20, offset: 40 },
     { maxResults: 50, offset: 7 },
   ];
-  const VIEWS = ['ACTIVE_ONLY', 'ALL'] as const;
+  /** Each lifecycle view once with one experiment and once with both: the scope's four cases in two. */
+  const SCOPES = [
+    { viewType: 'ACTIVE_ONLY', both: false },
+    { viewType: 'ALL', both: true },
+  ] as const;
 
   test('returns exactly the general plan’s page for every filter, order, page and scope', async () => {
     let walked = 0;
@@ -105,28 +109,27 @@ void describe('run search: walking the order-by key (SQLite)', () => {
     for (const filter of FILTERS) {
       for (const order of ORDERS) {
         for (const page of PAGES) {
-          for (const viewType of VIEWS) {
-            for (const experimentIds of [[experiments.a], [experiments.a, experiments.b]]) {
-              const query: RunQuery = {
-                experimentIds,
-                filter: parseRunFilter(filter),
-                orderBy: parseRunOrderBy([order]),
-                viewType,
-                ...page,
-              };
-              const ids = async (dialect: typeof sqliteDialect) =>
-                (await searchRuns(db, dialect, query)).items.map((run) => run.info.runId);
-              const label = `${filter} | ${order} | ${JSON.stringify(page)} | ${viewType} | ${experimentIds}`;
-              assert.deepEqual(await ids(sqliteDialect), await ids(generalOnly), label);
-              compared++;
-              const scoped = await walkEntryOrder(db, sqliteDialect, {
-                query,
-                experimentIds: experimentIds.map(Number),
-                scope: (qb) => qb.where('runs.experiment_id', 'in', experimentIds.map(Number)),
-                columns: ['runs.run_uuid'],
-              });
-              if (scoped !== undefined) walked++;
-            }
+          for (const { viewType, both } of SCOPES) {
+            const experimentIds = both ? [experiments.a, experiments.b] : [experiments.a];
+            const query: RunQuery = {
+              experimentIds,
+              filter: parseRunFilter(filter),
+              orderBy: parseRunOrderBy([order]),
+              viewType,
+              ...page,
+            };
+            const ids = async (dialect: typeof sqliteDialect) =>
+              (await searchRuns(db, dialect, query)).items.map((run) => run.info.runId);
+            const label = `${filter} | ${order} | ${JSON.stringify(page)} | ${viewType} | ${experimentIds}`;
+            assert.deepEqual(await ids(sqliteDialect), await ids(generalOnly), label);
+            compared++;
+            const scoped = await walkEntryOrder(db, sqliteDialect, {
+              query,
+              experimentIds: experimentIds.map(Number),
+              scope: (qb) => qb.where('runs.experiment_id', 'in', experimentIds.map(Number)),
+              columns: ['runs.run_uuid'],
+            });
+            if (scoped !== undefined) walked++;
           }
         }
       }
