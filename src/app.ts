@@ -52,7 +52,7 @@ import { DbDoctorService } from './doctor/db-doctor.service.ts';
 import { LIVE_INTERVALS } from './doctor/node-registry.service.ts';
 import { runArtifactPathOf } from './tracking/artifact-locations.ts';
 import { SNAPSHOT_DIR } from './tracking/run-snapshot.format.ts';
-import { openTiers } from './artifacts/tiered/tiers-wiring.ts';
+import { openTiers, tiersDoctor } from './artifacts/tiered/tiers-wiring.ts';
 
 /** COMPOSITION ROOT: the only module that knows which implementations exist. */
 export interface App {
@@ -410,8 +410,10 @@ export async function openDoctor(config: Config, options: { repair: boolean }): 
       },
     }),
     async artifacts() {
+      const tiers = openTiers(config, await openRepository(), opened);
       return new ArtifactsDoctorService({
-        repository: await openRepository(),
+        repository: tiers?.repository ?? (await openRepository()),
+        tiers: tiers && tiersDoctor(tiers, opened, config),
         diagnostics: opened.diagnostics,
         isInsideDestination: (uri) => runArtifactPathOf(uri, destinationUri) !== undefined,
         unrecordedByDesign: isRunSnapshotPath,

@@ -3,6 +3,7 @@ import type { ArtifactPath } from '../core/artifact-path.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ManifestEntry } from '../store/artifact-manifest-store.ts';
 import type { DiagnosticsStore } from '../store/diagnostics-store.ts';
+import type { ArtifactTiersDoctor } from './artifact-tiers-doctor.service.ts';
 import { digestObject, forEachLimited, Reservoir, Tally, walkStore } from './artifact-walk.ts';
 import {
   DEFAULT_LIST_CAP,
@@ -23,6 +24,8 @@ export interface ArtifactsDoctorDeps {
   /** Paths the server writes without a manifest entry on purpose (run snapshots); not walked. */
   readonly unrecordedByDesign: (path: ArtifactPath) => boolean;
   readonly clock: Clock;
+  /** With a hot tier: checks each entry's copy in the tier it names (artifact-tiers-doctor.service.ts). */
+  readonly tiers?: Pick<ArtifactTiersDoctor, 'check'> | undefined;
 }
 
 export interface ArtifactsCheckOptions {
@@ -78,6 +81,17 @@ export class ArtifactsDoctorService {
           this.locations(cap),
         )),
       );
+      const tiers = this.deps.tiers;
+      if (tiers) {
+        findings.push(
+          ...(await guarded(
+            'artifacts',
+            'check each manifest entry in the tier it names',
+            'Check both tiers are reachable, then re-run.',
+            () => tiers.check({ full: options.full, sample: options.sample, listCap: cap }),
+          )),
+        );
+      }
     } else {
       findings.push({
         id: 'artifacts.no-manifest',

@@ -3,6 +3,8 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { Config, HotTierConfig } from '../../config/config.ts';
 import type { Telemetry } from '../../telemetry/telemetry.ts';
+import { ArtifactTiersDoctor } from '../../doctor/artifact-tiers-doctor.service.ts';
+import { LIVE_INTERVALS } from '../../doctor/node-registry.service.ts';
 import type { MetadataStore } from '../../store/store.ts';
 import type { ArtifactRepository } from '../artifact-repository.ts';
 import { LocalArtifactRepository } from '../local/local-artifact-repository.ts';
@@ -137,4 +139,17 @@ export function openTiers(
   metrics?.setTierTotals(() => store.artifactManifest.tierTotals());
   const observer = metrics?.tierObserver;
   return createTiers({ config: config.artifacts.hot, cold: destination, store, clock: systemClock, observer });
+}
+
+/** The tier check of `plumb doctor artifacts`, on the doctor's (read-only) store. */
+export function tiersDoctor(tiers: Tiers, store: MetadataStore, config: Config): ArtifactTiersDoctor {
+  return new ArtifactTiersDoctor({
+    hot: tiers.hot,
+    cold: tiers.cold,
+    manifest: store.artifactManifest,
+    node: tiers.node,
+    leaseMs: config.artifacts.hot?.leaseMs ?? 0,
+    clock: systemClock,
+    liveNodes: async () => (await store.nodes.listLive(config.nodes.heartbeatMs * LIVE_INTERVALS)).map((n) => n.nodeId),
+  });
 }
