@@ -35,7 +35,7 @@ for (const kind of ['s3', 'azure'] as const) {
           'artifacts',
           'tier',
           '--backend-store-uri',
-          `sqlite:///${t.test.dir}/mlruns.db`,
+          t.storeUri,
           '--artifacts-destination',
           t.coldStore.destination,
           '--artifacts-hot',

@@ -19,7 +19,7 @@ void describe('doctor artifacts with a hot tier', () => {
   const doctorFindings = async (): Promise<Finding[]> => {
     const config = loadConfig(
       { PLUMB_LOG_LEVEL: 'silent', PLUMB_ARTIFACTS_HOT: `file://${t.hotDir}` },
-      { backendStoreUri: `sqlite:///${t.test.dir}/mlruns.db`, artifactsDestination: t.coldStore.destination },
+      { backendStoreUri: t.storeUri, artifactsDestination: t.coldStore.destination },
     );
     const doctor = await openDoctor(config, { repair: false });
     try {

@@ -3,7 +3,7 @@
  * RGW (S3) or Azurite. The app's own mover never runs during a test (a day's interval): tests run
  * passes themselves, with a clock they move, through the same wiring `plumb artifacts tier` uses.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactRepository } from '../../src/artifacts/artifact-repository.ts';
@@ -15,7 +15,7 @@ import type { ArtifactPath } from '../../src/core/artifact-path.ts';
 import type { ManifestEntry } from '../../src/store/artifact-manifest-store.ts';
 import { createTestContainer } from '../helpers/azurite-service.ts';
 import { createTestBucket, ensureTestS3 } from '../helpers/s3-service.ts';
-import { createTestApp, type TestApp } from '../helpers/test-server.ts';
+import { createTestApp, defaultStore, type TestApp } from '../helpers/test-server.ts';
 import { Api, assertOk, type WireRun } from '../fixtures/builders.ts';
 
 export type ColdKind = 'local' | 's3' | 'azure';
@@ -65,6 +65,8 @@ export interface TieredApp {
   readonly hotDir: string;
   readonly cold: ArtifactRepository;
   readonly coldStore: ColdStore;
+  /** The metadata store's URI (SQLite, or PostgreSQL/MariaDB under PLUMB_TEST_STORE), for CLI runs and doctor. */
+  readonly storeUri: string;
   /** A mover as `plumb artifacts tier` builds it, whose clock runs `offsetMs` ahead. */
   mover(options?: { offsetMs?: number; policy?: Partial<HotTierConfig> }): TierMover;
   upload(run: WireRun, path: string, bytes: Buffer | string): Promise<string>;
@@ -80,12 +82,16 @@ export async function openTieredApp(
 ): Promise<TieredApp> {
   const coldStore = await openColdStore(kind, label);
   const hotDir = mkdtempSync(join(tmpdir(), 'plumb-hot-'));
+  const store = await defaultStore(hotDir);
   const fullEnv = {
+    // The database file sits beside the hot tier's directory, not in it.
+    MLFLOW_BACKEND_STORE_URI: store.uri.replace(hotDir, `${hotDir}-db`),
     ...coldStore.env,
     PLUMB_ARTIFACTS_HOT: `file://${hotDir}`,
     PLUMB_ARTIFACTS_TIER_INTERVAL_MS: String(24 * HOUR),
     ...env,
   };
+  mkdirSync(`${hotDir}-db`, { recursive: true });
   const test = await createTestApp({ env: fullEnv, artifactsDestination: coldStore.destination });
   const config = loadConfig({ PLUMB_LOG_LEVEL: 'silent', ...fullEnv }, { artifactsDestination: coldStore.destination });
   const cold = await createArtifactRepository(config.artifacts.destination);
@@ -97,6 +103,7 @@ export async function openTieredApp(
     hotDir,
     cold,
     coldStore,
+    storeUri: fullEnv.MLFLOW_BACKEND_STORE_URI,
     mover: (options = {}) =>
       createTiers({
         config: { ...hot, ...options.policy },
@@ -115,7 +122,9 @@ export async function openTieredApp(
       await test.close();
       (cold as { destroy?: () => void }).destroy?.();
       await coldStore.close();
+      await store.drop?.();
       rmSync(hotDir, { recursive: true, force: true });
+      rmSync(`${hotDir}-db`, { recursive: true, force: true });
     },
   };
 }
