@@ -140,6 +140,9 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Register model' }).click();
     await page.getByRole('heading', { name: 'depth-model v1' }).waitFor();
     await page.getByRole('link', { name: first.info.run_id, exact: true }).waitFor();
+    // The version page reads the registered model's MLmodel through the server's parser.
+    const registered = page.getByLabel('MLmodel').getByTestId('mlmodel-flavors');
+    assert.equal(await registered.textContent(), 'python_function, sklearn');
     await browser.screenshot('56-flow-registered');
 
     // The version page's source opens the registered folder of the run.

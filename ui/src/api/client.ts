@@ -3,6 +3,7 @@ import type {
   Experiment,
   LoggedModel,
   Metric,
+  MlModelSummary,
   ModelVersion,
   NodeInfo,
   Page,
@@ -264,6 +265,18 @@ export class PlumbApi {
       { method: 'GET', signal },
     );
     return { model: body.registered_model, revision: revisionOf(etag) };
+  }
+
+  /** The MLmodel at `path` in a run's artifacts (a model directory or the file), parsed by the server. */
+  async runMlModel(runId: string, path: string, signal?: AbortSignal): Promise<MlModelSummary> {
+    return (await this.get<{ mlmodel: MlModelSummary }>(`${PLUMB}/runs/mlmodel`, { run_id: runId, path }, signal))
+      .mlmodel;
+  }
+
+  /** A registered version's MLmodel, read where the version is stored and parsed by the server. */
+  async versionMlModel(name: string, version: string, signal?: AbortSignal): Promise<MlModelSummary> {
+    return (await this.get<{ mlmodel: MlModelSummary }>(`${PLUMB}/model-versions/mlmodel`, { name, version }, signal))
+      .mlmodel;
   }
 
   async getModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion> {

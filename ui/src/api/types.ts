@@ -100,6 +100,24 @@ export interface ModelVersion {
   readonly aliases?: readonly string[];
 }
 
+/** One input or output of a model signature, as MLflow writes it: a column, or a tensor. */
+export interface SignatureSpec {
+  readonly type: string;
+  readonly name?: string;
+  readonly required?: boolean;
+  readonly 'tensor-spec'?: { readonly dtype: string; readonly shape: readonly number[] };
+}
+
+/** A model's MLmodel file as the server's parser (the one `plumb models` uses) reads it. */
+export interface MlModelSummary {
+  readonly flavors: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly signature?: { readonly inputs?: readonly SignatureSpec[]; readonly outputs?: readonly SignatureSpec[] };
+  readonly mlflow_version?: string;
+  readonly utc_time_created?: string;
+  readonly run_id?: string;
+  readonly model_uuid?: string;
+}
+
 /** One entry of Plumb's registry event log; `before`/`after` hold what the change replaced and wrote. */
 export interface RegistryEvent {
   readonly id: string;

@@ -1,6 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ArtifactPreview, mlmodelFlavors, PREVIEW_MAX_BYTES, parseCsv, previewKindOf } from './artifact-preview.tsx';
+import { ArtifactPreview, PREVIEW_MAX_BYTES, parseCsv, previewKindOf } from './artifact-preview.tsx';
+import { describeSpec } from './mlmodel-summary.tsx';
 
 const FILES: Record<string, { body: string; type: string; size?: number }> = {
   'metrics.json': { body: '{"auc":0.9,"folds":[1,2]}', type: 'application/json' },
@@ -10,16 +11,39 @@ const FILES: Record<string, { body: string; type: string; size?: number }> = {
     body: 'artifact_path: model\nflavors:\n  python_function:\n    loader_module: m\n  sklearn:\n    pickled_model: model.pkl\nrun_id: r1\n',
     type: 'application/octet-stream',
   },
+  'broken/MLmodel': { body: 'flavors:\n  sklearn: 3\n', type: 'application/octet-stream' },
   'plot.png': { body: 'not really a png', type: 'image/png' },
   'big.txt': { body: '', type: 'text/plain', size: PREVIEW_MAX_BYTES + 1 },
 };
 const SHA = 'ab'.repeat(32);
+
+/** The server's parsed MLmodel (GET /ajax-api/2.0/plumb/runs/mlmodel), or its parser's 400. */
+function mlmodelAnswer(query: URLSearchParams, requests: { method: string; path: string }[]): Response {
+  requests.push({ method: 'MLMODEL', path: query.get('path')! });
+  if (query.get('path') === 'broken/MLmodel') {
+    const error = { error_code: 'INVALID_PARAMETER_VALUE', message: "MLmodel: flavor 'sklearn' must be a mapping" };
+    return new Response(JSON.stringify(error), { status: 400 });
+  }
+  const mlmodel = {
+    flavors: { python_function: { loader_module: 'm' }, sklearn: { pickled_model: 'model.pkl' } },
+    signature: {
+      inputs: [
+        { type: 'double', name: 'x1', required: true },
+        { type: 'string', name: 'city', required: false },
+      ],
+      outputs: [{ type: 'tensor', 'tensor-spec': { dtype: 'float64', shape: [-1] } }],
+    },
+    mlflow_version: '3.11.2',
+  };
+  return new Response(JSON.stringify({ mlmodel }), { status: 200 });
+}
 
 /** /get-artifact as the server answers it: Content-Length, and X-Plumb-Sha256 from the manifest. */
 function artifactServer() {
   const requests: { method: string; path: string }[] = [];
   const fetcher = async (input: string, init?: RequestInit) => {
     const url = new URL(input, 'http://plumb.test');
+    if (url.pathname === '/ajax-api/2.0/plumb/runs/mlmodel') return mlmodelAnswer(url.searchParams, requests);
     const path = url.searchParams.get('path')!;
     const method = init?.method ?? 'GET';
     requests.push({ method, path });
@@ -68,9 +92,21 @@ describe('ArtifactPreview', () => {
     ]);
   });
 
-  it("lists an MLmodel's flavors above its text", async () => {
+  it("shows an MLmodel's flavors and signature as the server's parser reads them, above its text", async () => {
     render(<ArtifactPreview runId="r1" path="model/MLmodel" />);
     expect((await screen.findByTestId('mlmodel-flavors')).textContent).toBe('python_function, sklearn');
+    expect(screen.getByTestId('mlmodel-inputs').textContent).toBe('x1: double; city: string (optional)');
+    expect(screen.getByTestId('mlmodel-outputs').textContent).toBe('tensor float64 (-1)');
+    expect(server.requests).toContainEqual({ method: 'MLMODEL', path: 'model/MLmodel' });
+    expect(await screen.findByText(/pickled_model: model.pkl/)).toBeTruthy();
+  });
+
+  it("shows the parser's message for a malformed MLmodel, and the file's text still", async () => {
+    render(<ArtifactPreview runId="r1" path="broken/MLmodel" />);
+    expect((await screen.findByTestId('mlmodel-error')).textContent).toBe(
+      "MLmodel: flavor 'sklearn' must be a mapping",
+    );
+    expect(await screen.findByText(/sklearn: 3/)).toBeTruthy();
   });
 
   it('shows an image from its artifact URL without downloading it for the preview', async () => {
@@ -110,7 +146,10 @@ describe('preview helpers', () => {
     expect(parseCsv('a\n1\n2\n3\n', 2)).toEqual([['a'], ['1']]);
   });
 
-  it('finds no flavors in a file without a flavors block', () => {
-    expect(mlmodelFlavors('run_id: x\n')).toEqual([]);
+  it('describes signature entries as MLflow prints them', () => {
+    expect(describeSpec({ type: 'long' })).toBe('long');
+    expect(
+      describeSpec({ type: 'tensor', name: 'pixels', 'tensor-spec': { dtype: 'uint8', shape: [-1, 28, 28] } }),
+    ).toBe('pixels: tensor uint8 (-1, 28, 28)');
   });
 });

@@ -1,5 +1,6 @@
 import { api, artifactHref } from '../api/client.ts';
 import { useAsync } from '../use-async.ts';
+import { MlModelPanel } from './mlmodel-summary.tsx';
 
 /** Larger files are not downloaded for a preview; their size and digest still show. */
 export const PREVIEW_MAX_BYTES = 1024 * 1024;
@@ -52,20 +53,6 @@ export function parseCsv(text: string, maxRows: number): string[][] {
   return rows;
 }
 
-/** The flavors an MLmodel file declares: the keys indented once under `flavors:`. */
-export function mlmodelFlavors(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  const start = lines.findIndex((l) => /^flavors:\s*$/.test(l));
-  if (start < 0) return [];
-  const flavors: string[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (/^\S/.test(line)) break;
-    const match = /^ {2}([A-Za-z0-9_.-]+):/.exec(line);
-    if (match) flavors.push(match[1]!);
-  }
-  return flavors;
-}
-
 export function formatBytes(size: number): string {
   if (size < 1024) return `${size} B`;
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
@@ -73,7 +60,7 @@ export function formatBytes(size: number): string {
   return `${(size / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** One artifact shown in the page: text, pretty JSON, YAML, CSV as a table, an image, or an MLmodel's flavors. */
+/** One artifact shown in the page: text, pretty JSON, YAML, CSV as a table, an image, or an MLmodel's flavors and signature. */
 export function ArtifactPreview(props: { runId: string; path: string }) {
   const kind = previewKindOf(props.path);
   const { state } = useAsync(
@@ -101,7 +88,7 @@ export function ArtifactPreview(props: { runId: string; path: string }) {
           {state.error.message}
         </div>
       ) : info ? (
-        <PreviewBody kind={kind} href={href} path={props.path} text={info.text} size={info.size} />
+        <PreviewBody kind={kind} href={href} runId={props.runId} path={props.path} text={info.text} size={info.size} />
       ) : null}
     </section>
   );
@@ -110,6 +97,7 @@ export function ArtifactPreview(props: { runId: string; path: string }) {
 function PreviewBody(props: {
   kind: PreviewKind;
   href: string;
+  runId: string;
   path: string;
   text?: string | undefined;
   size: number;
@@ -153,9 +141,10 @@ function PreviewBody(props: {
   return (
     <>
       {props.kind === 'mlmodel' && (
-        <p>
-          Flavors: <span data-testid="mlmodel-flavors">{mlmodelFlavors(props.text).join(', ') || '—'}</span>
-        </p>
+        <MlModelPanel
+          load={(signal) => api.runMlModel(props.runId, props.path, signal)}
+          deps={[props.runId, props.path]}
+        />
       )}
       <pre className="preview-text" data-kind={props.kind}>
         {text}

@@ -1,6 +1,7 @@
 import { api } from '../api/client.ts';
 import { hrefOf, Link } from '../router.tsx';
 import { formatTime, useAsync } from '../use-async.ts';
+import { MlModelPanel } from './mlmodel-summary.tsx';
 import { ModelHistory } from './model-history.tsx';
 
 /** `runs:/<id>/<path>` → the run and the artifact path inside it, which the UI can browse. */
@@ -80,6 +81,11 @@ export function ModelVersionPage(props: { name: string; version: string }) {
         </dl>
       )}
       {version?.description && <p style={{ whiteSpace: 'pre-wrap' }}>{version.description}</p>}
+      <h2>Model</h2>
+      <MlModelPanel
+        load={(signal) => api.versionMlModel(props.name, props.version, signal)}
+        deps={[props.name, props.version]}
+      />
       {(version?.tags ?? []).length > 0 && (
         <p>
           {(version?.tags ?? []).map((t) => (
