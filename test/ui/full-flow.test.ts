@@ -114,6 +114,9 @@ void describe('issue #7 flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Compare (2)' }).click();
     await page.locator('.chart[data-metric="loss"][data-state="ok"]').waitFor();
     assert.equal(await page.getByTestId('metric-chart').getAttribute('data-series'), '2');
+    // params.depth against metrics.loss: a point per run.
+    assert.equal(await page.getByRole('combobox', { name: 'Scatter x' }).inputValue(), 'param:depth');
+    assert.equal(await page.getByTestId('scatter-chart').getAttribute('data-points'), '2');
     await browser.screenshot('54-flow-compare');
 
     await page.goto(`${base}/runs/${first.info.run_id}?tab=artifacts`);

@@ -1,11 +1,15 @@
 import { api } from '../api/client.ts';
 import type { Run } from '../api/types.ts';
 import { MetricChart } from '../chart/metric-chart.tsx';
+import { ScatterChart } from '../chart/scatter-chart.tsx';
 import { hrefOf, Link, navigate } from '../router.tsx';
 import { useAsync } from '../use-async.ts';
 import { formatNumber } from './runs-page.tsx';
 
-/** Several runs side by side: one metric charted for all of them, and their params and latest metrics in columns. */
+/**
+ * Several runs side by side: one metric charted for all of them, a param (or metric) against a
+ * metric with a point per run, and their params and latest metrics in columns.
+ */
 export function ComparePage(props: { query: URLSearchParams }) {
   const ids = (props.query.get('runs') ?? '').split(',').filter((id) => id !== '');
   const { state } = useAsync((signal) => Promise.all(ids.map((id) => api.getRun(id, signal))), [ids.join(',')]);
@@ -46,6 +50,12 @@ export function ComparePage(props: { query: URLSearchParams }) {
             runs={runs.map((run) => ({ runId: run.info.run_id, label: label(run) }))}
             metricKey={metric}
           />
+        </>
+      )}
+      {runs.length > 1 && (
+        <>
+          <h2>Param against metric</h2>
+          <ScatterChart runs={runs} />
         </>
       )}
       <h2>Parameters and latest metrics</h2>
