@@ -500,3 +500,49 @@ void describe('telemetry settings', () => {
     assert.doesNotMatch(JSON.stringify(described), /abc|:pw@/);
   });
 });
+
+void describe('the hot artifact tier', () => {
+  it('is off by default, and takes file:/// URIs or local paths with its policy and pins', () => {
+    assert.equal(loadConfig({}, {}, CWD).artifacts.hot, undefined);
+    const hot = loadConfig(
+      {
+        PLUMB_ARTIFACTS_HOT_MAX_AGE_HOURS: '2',
+        PLUMB_ARTIFACTS_HOT_BUDGET_BYTES: '1000',
+        PLUMB_ARTIFACTS_HOT_SHARED: 'yes',
+        PLUMB_ARTIFACTS_HOT_PIN_RUNS: 'r1, r2',
+        PLUMB_ARTIFACTS_HOT_PIN_EXPERIMENTS: '7',
+        PLUMB_ARTIFACTS_HOT_PIN_MODELS: 'Fraud@champion',
+      },
+      { artifactsHot: 'file:///fast/ssd' },
+      CWD,
+    ).artifacts.hot;
+    assert.deepEqual(hot, {
+      path: '/fast/ssd',
+      shared: true,
+      maxAgeMs: 2 * 3_600_000,
+      budgetBytes: 1000,
+      intervalMs: 300_000,
+      leaseMs: 600_000,
+      pins: {
+        runIds: ['r1', 'r2'],
+        experimentIds: ['7'],
+        models: [{ name: 'Fraud', alias: 'champion' }],
+      },
+      testCrashAt: undefined,
+    });
+  });
+
+  it('resolves a relative path and refuses remote stores, relative file URIs and bad pins at once', () => {
+    assert.equal(loadConfig({ PLUMB_ARTIFACTS_HOT: 'hot' }, {}, CWD).artifacts.hot?.path, '/srv/plumb/hot');
+    assert.deepEqual(
+      problemsOf({ PLUMB_ARTIFACTS_HOT: 's3://bucket/hot', PLUMB_ARTIFACTS_HOT_PIN_MODELS: 'no-alias' }),
+      [
+        `PLUMB_ARTIFACTS_HOT_PIN_MODELS: must list name@alias entries (got "no-alias")`,
+        `PLUMB_ARTIFACTS_HOT: hot tier 's3://bucket/hot' must be a local directory (file:///path), not a remote store`,
+      ],
+    );
+    assert.deepEqual(problemsOf({}, { artifactsHot: 'file://relative/dir' }), [
+      `--artifacts-hot: hot tier 'file://relative/dir' must be file:///<absolute path>`,
+    ]);
+  });
+});

@@ -483,7 +483,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       destination,
       serveArtifacts: raw.serveArtifacts,
       allowOverwriteFinishedRuns: raw.allowOverwriteFinishedRuns,
-      hot: hotPath === undefined ? undefined : hotTierOf(hotPath, raw),
+      ...(hotPath === undefined ? {} : { hot: hotTierOf(hotPath, raw) }),
     },
     server: { host: raw.host, port: raw.port, ...(raw.uiDir ? { uiDir: resolve(cwd, raw.uiDir) } : {}) },
     tracking: { truncateLongValues: raw.truncateLongValues, writeQueueRows: raw.writeQueueRows },

@@ -17,10 +17,12 @@ function toEntry(row: Row): ManifestEntry {
     sha256: row.sha256,
     etag: row.etag,
     recordedAt: Number(row.recorded_at),
-    tier: row.tier === 'hot' || row.tier === 'cold' ? row.tier : undefined,
-    hotNode: row.hot_node ?? undefined,
-    moveStartedAt:
-      row.move_started_at === null || row.move_started_at === undefined ? undefined : Number(row.move_started_at),
+    // Only set when tiering is in use: entries of a store without tiers look as they always did.
+    ...(row.tier === 'hot' || row.tier === 'cold' ? { tier: row.tier } : {}),
+    ...(row.hot_node ? { hotNode: row.hot_node } : {}),
+    ...(row.move_started_at === null || row.move_started_at === undefined
+      ? {}
+      : { moveStartedAt: Number(row.move_started_at) }),
   };
 }
 
