@@ -6,6 +6,9 @@ import { hrefOf, Link, navigate } from '../router.tsx';
 import { useAsync } from '../use-async.ts';
 import { formatNumber } from './runs-page.tsx';
 
+/** Histories overlaid in one chart at most: each is a request and a line, and past this many no line can be told apart. */
+const MAX_CHARTED_RUNS = 20;
+
 /**
  * Several runs side by side: one metric charted for all of them, a param (or metric) against a
  * metric with a point per run, and their params and latest metrics in columns.
@@ -45,9 +48,15 @@ export function ComparePage(props: { query: URLSearchParams }) {
               ))}
             </select>
           </label>
+          {runs.length > MAX_CHARTED_RUNS && (
+            <p className="muted">
+              The chart overlays the first {MAX_CHARTED_RUNS} of {runs.length} runs; the scatter and the table below
+              hold them all.
+            </p>
+          )}
           <MetricChart
             api={api}
-            runs={runs.map((run) => ({ runId: run.info.run_id, label: label(run) }))}
+            runs={runs.slice(0, MAX_CHARTED_RUNS).map((run) => ({ runId: run.info.run_id, label: label(run) }))}
             metricKey={metric}
           />
         </>
