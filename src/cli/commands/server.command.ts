@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .option('--backend-store-uri <uri>', 'metadata store, e.g. sqlite:///mlruns.db (default)')
     .option('--default-artifact-root <uri>', "root for new experiments' artifact locations")
     .option('--artifacts-destination <path>', 'where proxied artifacts are stored (default ./mlartifacts)')
+    .option('--artifacts-hot <uri>', 'a hot tier on local disk in front of the destination (PLUMB_ARTIFACTS_HOT)')
     .option('--serve-artifacts', 'proxy artifact uploads and downloads (default on)')
     .option('--no-serve-artifacts', 'do not proxy artifacts')
     .option('-h, --host <host>', 'address to bind (default 127.0.0.1)')
@@ -33,6 +34,7 @@ export function register(program: Command): void {
         backendStoreUri: options.backendStoreUri as string | undefined,
         defaultArtifactRoot: options.defaultArtifactRoot as string | undefined,
         artifactsDestination: options.artifactsDestination as string | undefined,
+        artifactsHot: options.artifactsHot as string | undefined,
         serveArtifacts: options.serveArtifacts as boolean | undefined,
         host: options.host as string | undefined,
         port: options.port as string | undefined,
