@@ -51,10 +51,10 @@ export interface ArtifactManifestStore {
   claimMove(entry: ManifestEntry, at: number, staleBefore: number): Promise<boolean>;
   /**
    * In one transaction: the entry now names the cold copy (tier and etag), if it still is the
-   * version that was copied (sha256 and hot etag). The claim stays until `finishMove`.
+   * version that was copied (sha256 and hot etag). The claim and the node stay until `finishMove`.
    */
   markCold(entry: ManifestEntry, coldEtag: string): Promise<boolean>;
-  /** Clears the claim of a finished (or abandoned) move, if the entry still has this sha256. */
+  /** Clears the claim of a finished (or abandoned) move, and a cold entry's node, if the entry still has this sha256. */
   finishMove(path: ArtifactPath, sha256: string): Promise<void>;
   tierTotals(): Promise<TierTotals>;
 }

@@ -94,8 +94,8 @@ export class TierMover {
         if (!this.ours(entry)) continue;
         // Died before the manifest named the cold copy: the hot copy is still the one; move again.
         if (await this.move(entry, report)) report.recovered.push(entry.path);
-      } else {
-        // Died after recording the cold copy: only the hot leftover and the claim remain.
+      } else if (this.ours(entry)) {
+        // Died after recording the cold copy: only the hot leftover (on entry.hotNode) and the claim remain.
         await this.removeHotCopy(entry, entry.sha256);
         await this.deps.manifest.finishMove(entry.path, entry.sha256);
         report.recovered.push(entry.path);

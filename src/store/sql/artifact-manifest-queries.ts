@@ -120,7 +120,8 @@ export class SqlArtifactManifestStore implements ArtifactManifestStore {
   async markCold(entry: ManifestEntry, coldEtag: string): Promise<boolean> {
     const result = await this.db
       .updateTable('artifact_manifest')
-      .set({ tier: 'cold', etag: coldEtag, hot_node: null })
+      // hot_node stays until the claim is released: it says whose disk a leftover hot copy is on.
+      .set({ tier: 'cold', etag: coldEtag })
       .where('path_hash', '=', hashOf(entry.path))
       .where('sha256', '=', entry.sha256)
       .where('etag', '=', entry.etag)
@@ -132,7 +133,10 @@ export class SqlArtifactManifestStore implements ArtifactManifestStore {
   async finishMove(path: ArtifactPath, sha256: string): Promise<void> {
     await this.db
       .updateTable('artifact_manifest')
-      .set({ move_started_at: null })
+      .set({
+        move_started_at: null,
+        hot_node: sql<string | null>`case when ${sql.ref('tier')} = 'cold' then null else ${sql.ref('hot_node')} end`,
+      })
       .where('path_hash', '=', hashOf(path))
       .where('sha256', '=', sha256)
       .execute();
