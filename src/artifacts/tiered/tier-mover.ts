@@ -42,7 +42,7 @@ export interface TierMoverDeps {
   readonly node?: string | undefined;
   readonly observer?: TierObserver | undefined;
   /** Called after each step; the test hook ends the process here (docs/operations.md). */
-  readonly afterStep?: ((step: MoveStep, path: string) => void) | undefined;
+  readonly afterStep?: ((step: MoveStep, path: string) => void | Promise<void>) | undefined;
 }
 
 export interface TierReport {
@@ -160,7 +160,7 @@ export class TierMover {
         throw error;
       });
       const copied = await cold.put(entry.path, source.body, { contentLength: entry.size });
-      this.step('after-copy', entry.path);
+      await this.step('after-copy', entry.path);
       const check = await digest((await cold.get(entry.path)).body);
       if (check.size !== entry.size || check.sha256 !== entry.sha256) {
         await cold.delete(entry.path);
@@ -168,15 +168,15 @@ export class TierMover {
           `the cold copy of '${entry.path}' does not match the manifest (${check.size} bytes, sha256 ${check.sha256}; recorded ${entry.size}, ${entry.sha256})`,
         );
       }
-      this.step('after-verify', entry.path);
+      await this.step('after-verify', entry.path);
       if (!(await manifest.markCold(entry, copied.etag))) {
         // A new version was written meanwhile: it is in the hot tier and recorded; our copy is stale.
         await this.dropStaleColdCopy(entry);
         return false;
       }
-      this.step('after-manifest', entry.path);
+      await this.step('after-manifest', entry.path);
       await this.removeHotCopy(entry, entry.sha256);
-      this.step('after-delete', entry.path);
+      await this.step('after-delete', entry.path);
       await manifest.finishMove(entry.path, entry.sha256);
       report.moved.push({ path: entry.path, size: entry.size });
       this.deps.observer?.moved(entry.size);
@@ -189,8 +189,8 @@ export class TierMover {
     }
   }
 
-  private step(step: MoveStep, path: string): void {
-    this.deps.afterStep?.(step, path);
+  private async step(step: MoveStep, path: string): Promise<void> {
+    await this.deps.afterStep?.(step, path);
   }
 
   /** Deletes the hot copy only when it holds the recorded bytes: a newer write there must stay. */
