@@ -12,6 +12,7 @@ import { buildHttpServer } from './api/build-http-server.ts';
 import type { ArtifactStoreConfig, Config, StoreConfig } from './config/config.ts';
 import { configFingerprint, configSummary } from './config/config-fingerprint.ts';
 import { redactUri } from './config/config.ts';
+import { StoreStatusService } from './doctor/store-status.service.ts';
 import { NodeRegistryService } from './doctor/node-registry.service.ts';
 import type { ArtifactRepository } from './artifacts/artifact-repository.ts';
 import { LocalArtifactRepository } from './artifacts/local/local-artifact-repository.ts';
@@ -300,6 +301,12 @@ export async function createApp(
         modelVersionUri: async (name, version) => (await registry.versions.getDownloadUri(name, version)).value,
       },
       nodes,
+      storeStatus: new StoreStatusService({
+        engine: config.store.kind,
+        schema: store.schema,
+        repository,
+        clock: systemClock,
+      }),
       logger,
       version: PLUMB_VERSION,
       telemetry,

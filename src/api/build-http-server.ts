@@ -9,6 +9,7 @@ import { registerMlModelRoutes } from './routes/mlmodel.routes.ts';
 import { type NodeRouteService, registerNodeRoutes } from './routes/nodes.routes.ts';
 import { registerRegistryRoutes } from './routes/registry.routes.ts';
 import type { RegistryServices } from './routes/registry-services.ts';
+import { registerStoreStatusRoutes, type StoreStatusRouteService } from './routes/store-status.routes.ts';
 import { registerRunRoutes } from './routes/runs.routes.ts';
 import type { TrackingServices } from './routes/tracking-services.ts';
 import { registerUiRoutes } from './ui-routes.ts';
@@ -22,6 +23,7 @@ export interface HttpDeps {
   readonly artifacts: ArtifactRouteDeps;
   readonly webhooks?: WebhookRouteService | undefined;
   readonly nodes?: NodeRouteService | undefined;
+  readonly storeStatus?: StoreStatusRouteService | undefined;
   readonly logger: Logger;
   readonly version: string;
   /** The built web UI served at `/` (see ui-routes.ts); no UI routes without it. */
@@ -42,6 +44,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerRegistryRoutes(router, deps.registry);
   registerArtifactRoutes(app, router, deps.artifacts);
   if (deps.webhooks) registerWebhookRoutes(router, deps.webhooks);
+  if (deps.storeStatus) registerStoreStatusRoutes(router, deps.storeStatus);
   if (deps.nodes) {
     const nodes = deps.nodes;
     registerNodeRoutes(router, nodes);

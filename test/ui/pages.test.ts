@@ -131,6 +131,14 @@ void describe('web UI pages in Chromium', { timeout: 300_000 }, () => {
     const table = page.getByRole('table', { name: 'Live nodes' });
     await table.getByRole('cell', { name: `127.0.0.1:${ui.server.port}` }).waitFor();
     assert.equal(await table.locator('tbody tr').count(), 1);
+    // The stores this node reaches, probed now: SQLite at the current schema, the local artifact folder.
+    const stores = page.getByRole('table', { name: 'Stores' });
+    await stores
+      .getByRole('cell', { name: /^reachable \(\d+ ms\)$/ })
+      .first()
+      .waitFor();
+    const database = (await stores.getByRole('row').filter({ hasText: 'Database' }).textContent()) ?? '';
+    assert.match(database, /sqlitereachable \(\d+ ms\)schema \d+$/);
     await browser.screenshot('24-health');
   });
 

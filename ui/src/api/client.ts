@@ -4,6 +4,7 @@ import type {
   LoggedModel,
   Metric,
   MlModelSummary,
+  StoreStatus,
   ModelVersion,
   NodeInfo,
   Page,
@@ -319,6 +320,10 @@ export class PlumbApi {
       body: JSON.stringify(body),
     });
     return revisionOf(etag);
+  }
+
+  async storeStatus(signal?: AbortSignal): Promise<StoreStatus> {
+    return this.get<StoreStatus>(`${PLUMB}/status`, {}, signal);
   }
 
   async nodes(signal?: AbortSignal): Promise<readonly NodeInfo[]> {

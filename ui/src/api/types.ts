@@ -100,6 +100,22 @@ export interface ModelVersion {
   readonly aliases?: readonly string[];
 }
 
+/** One store as the answering node probed it just now (GET /ajax-api/2.0/plumb/status). */
+export interface StoreProbe {
+  readonly reachable: boolean;
+  readonly latency_ms: number;
+  readonly error?: string;
+}
+
+export interface StoreStatus {
+  readonly database: StoreProbe & {
+    readonly engine: string;
+    readonly schema_version?: number;
+    readonly pending_migrations?: readonly number[];
+  };
+  readonly artifact_store: StoreProbe & { readonly description: string };
+}
+
 /** One input or output of a model signature, as MLflow writes it: a column, or a tensor. */
 export interface SignatureSpec {
   readonly type: string;

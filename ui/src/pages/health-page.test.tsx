@@ -16,16 +16,29 @@ const node = (id: string, port: number, drift: boolean, summary: Record<string, 
   drift,
 });
 
+/** The stores as /plumb/status answers when the bucket refuses the server's credentials. */
+const STATUS = {
+  database: { engine: 'postgres', reachable: true, latency_ms: 3, schema_version: 10, pending_migrations: [] },
+  artifact_store: {
+    description: 's3://models/prod',
+    reachable: false,
+    latency_ms: 41,
+    error: 'AccessDenied: no s3:ListBucket',
+  },
+};
+
 describe('HealthPage', () => {
   beforeEach(() => {
-    const server = fakeFetch(() => ({
-      body: {
-        nodes: [
-          node('a', 5001, false, { store: { kind: 'sqlite' }, artifactsDestination: '/srv/a', workers: 4 }),
-          node('b', 5002, false, { artifactsDestination: '/srv/a', workers: 4, store: { kind: 'sqlite' } }),
-          node('c', 5003, true, { store: { kind: 'sqlite' }, artifactsDestination: '/srv/c', workers: 8 }),
-        ],
-      },
+    const server = fakeFetch((request) => ({
+      body: request.url.pathname.endsWith('/plumb/status')
+        ? STATUS
+        : {
+            nodes: [
+              node('a', 5001, false, { store: { kind: 'sqlite' }, artifactsDestination: '/srv/a', workers: 4 }),
+              node('b', 5002, false, { artifactsDestination: '/srv/a', workers: 4, store: { kind: 'sqlite' } }),
+              node('c', 5003, true, { store: { kind: 'sqlite' }, artifactsDestination: '/srv/c', workers: 8 }),
+            ],
+          },
     }));
     vi.stubGlobal('fetch', server.fetcher);
   });
@@ -40,6 +53,17 @@ describe('HealthPage', () => {
     expect(screen.getByRole('alert', { name: 'Configuration drift' }).textContent).toContain(
       '1 of 3 nodes run with settings that differ from the others (artifactsDestination, workers)',
     );
+  });
+
+  it('shows the database and the artifact store as probed, an unreachable one marked with its reason', async () => {
+    render(<HealthPage />);
+    const table = await screen.findByRole('table', { name: 'Stores' });
+    const [database, artifacts] = within(table).getAllByRole('row').slice(1);
+    expect(database!.textContent).toBe('Databasepostgresreachable (3 ms)schema 10');
+    expect(database!.className).toBe('');
+    expect(artifacts!.className).toBe('drift');
+    expect(artifacts!.textContent).toContain('s3://models/prod');
+    expect(artifacts!.textContent).toContain('unreachable: AccessDenied: no s3:ListBucket');
   });
 
   it('compares settings by value, whatever the key order', () => {

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { api } from '../api/client.ts';
-import type { NodeInfo } from '../api/types.ts';
-import { formatTime, useAsync } from '../use-async.ts';
+import type { NodeInfo, StoreProbe, StoreStatus } from '../api/types.ts';
+import { type AsyncState, formatTime, useAsync } from '../use-async.ts';
 
 const REFRESH_MS = 5000;
 
@@ -23,16 +23,22 @@ function settingText(value: unknown): string {
 }
 
 /**
- * The live server nodes (/ajax-api/2.0/plumb/nodes), refreshed every few seconds. A node whose
+ * The answering node's database and artifact store (/ajax-api/2.0/plumb/status: reachable, how
+ * fast, the schema version) and the live server nodes (/ajax-api/2.0/plumb/nodes), refreshed every few seconds. A node whose
  * configuration differs from the reference (the server's `drift`) is highlighted with the settings
  * that differ and both values.
  */
 export function HealthPage() {
   const { state, reload } = useAsync((signal) => api.nodes(signal), []);
+  const stores = useAsync((signal) => api.storeStatus(signal), []);
+  const reloadStores = stores.reload;
   useEffect(() => {
-    const timer = setInterval(reload, REFRESH_MS);
+    const timer = setInterval(() => {
+      reload();
+      reloadStores();
+    }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [reload]);
+  }, [reload, reloadStores]);
   const nodes = state.data ?? [];
   const reference = nodes.find((n) => !n.drift);
   const drifting = nodes.filter((n) => n.drift);
@@ -49,6 +55,8 @@ export function HealthPage() {
           ).
         </div>
       )}
+      <StoresTable state={stores.state} />
+      <h2>Live nodes</h2>
       {state.status === 'error' ? (
         <div className="state state-error" role="alert">
           Could not load the node list: {state.error.message}
@@ -93,6 +101,52 @@ export function HealthPage() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The database and the artifact store, as the node that answered probed them just now. */
+function StoresTable(props: { state: AsyncState<StoreStatus> }) {
+  if (props.state.status === 'error') {
+    return (
+      <div className="state state-error" role="alert">
+        Could not probe the stores: {props.state.error.message}
+      </div>
+    );
+  }
+  const status = props.state.data;
+  if (!status) return <div className="state">Probing the stores…</div>;
+  const { database, artifact_store: artifacts } = status;
+  const pending = database.pending_migrations ?? [];
+  const row = (name: string, probe: StoreProbe, what: string, detail: string) => (
+    <tr className={probe.reachable ? undefined : 'drift'} aria-invalid={!probe.reachable || undefined}>
+      <td>{name}</td>
+      <td className="mono">{what}</td>
+      <td>{probe.reachable ? `reachable (${probe.latency_ms} ms)` : `unreachable: ${probe.error ?? 'no answer'}`}</td>
+      <td>{detail}</td>
+    </tr>
+  );
+  return (
+    <table className="plain" aria-label="Stores">
+      <thead>
+        <tr>
+          <th>Store</th>
+          <th>Where</th>
+          <th>Status</th>
+          <th>Details</th>
+        </tr>
+      </thead>
+      <tbody>
+        {row(
+          'Database',
+          database,
+          database.engine,
+          database.schema_version === undefined
+            ? ''
+            : `schema ${database.schema_version}${pending.length > 0 ? `; pending migrations ${pending.join(', ')}: run plumb db upgrade` : ''}`,
+        )}
+        {row('Artifacts', artifacts, artifacts.description, '')}
+      </tbody>
+    </table>
   );
 }
 
