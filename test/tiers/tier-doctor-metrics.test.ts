@@ -81,6 +81,15 @@ void describe('doctor artifacts with a hot tier', () => {
     assert.ok(gone, JSON.stringify(ids(findings)));
     assert.match(gone.summary, /Node gone-host is not live .* only copy of 1 object \(5 bytes\)/);
     assert.deepEqual(gone.where?.items, [path]);
+    const about = findings.filter(
+      (f) => f.id !== 'artifacts.tier-node-gone' && f.where?.items.some((i) => i.startsWith(path)),
+    );
+    // The store walk does not call it missing: it exists, on a disk this node cannot read.
+    assert.deepEqual(
+      about.map((f) => f.id),
+      ['artifacts.unreadable-objects'],
+    );
+    assert.match(about[0]?.where?.items[0] ?? '', /in the hot tier of node gone-host/);
     // This node's mover leaves another node's copy alone.
     const report = await t.mover().pass({ runId: run.info.run_id });
     assert.deepEqual(report.moved, []);

@@ -15,6 +15,9 @@ import type {
 export interface Location {
   readonly tier: 'hot' | 'cold';
   readonly hotNode?: string | undefined;
+  /** As recorded: what stat reports for a copy on another node's disk. */
+  readonly size: number;
+  readonly etag: string;
 }
 
 export interface TieredRepositoryDeps {
@@ -64,12 +67,17 @@ export class TieredArtifactRepository implements ArtifactRepository {
     throw MlflowError.notFound(`Artifact '${path}' not found`);
   }
 
+  /**
+   * An object hot on another node's disk exists, though this node cannot read it: stat reports it
+   * as recorded, so a finished run's object stays immutable everywhere and doctor does not call it lost.
+   */
   async stat(path: ArtifactPath): Promise<ObjectInfo | undefined> {
     for (const tier of await this.order(path)) {
       const info = await tier.stat(path);
       if (info) return info;
     }
-    return undefined;
+    const location = await this.deps.locate(path);
+    return location && this.onOtherNode(location) ? { size: location.size, etag: location.etag } : undefined;
   }
 
   /** The union of both tiers' children (an object mid-move is in both: listed once). */
@@ -136,6 +144,10 @@ export class TieredArtifactRepository implements ArtifactRepository {
     yield* this.deps.cold.listPendingUploads();
   }
 
+  private onOtherNode(location: Location): boolean {
+    return location.tier === 'hot' && location.hotNode !== undefined && location.hotNode !== this.deps.node;
+  }
+
   /** The tier the manifest names first; an unrecorded object (a snapshot, say) is looked for hot first. */
   private async order(path: ArtifactPath): Promise<ArtifactRepository[]> {
     const location = await this.deps.locate(path);
@@ -149,7 +161,7 @@ export class TieredArtifactRepository implements ArtifactRepository {
   private async explainMissing(path: ArtifactPath, error: unknown): Promise<unknown> {
     if (!isMissing(error)) return error;
     const location = await this.deps.locate(path);
-    if (location?.tier === 'hot' && location.hotNode !== undefined && location.hotNode !== this.deps.node) {
+    if (location && this.onOtherNode(location)) {
       return new MlflowError(
         'TEMPORARILY_UNAVAILABLE',
         `Artifact '${path}' is in the hot tier of node ${location.hotNode}; it is readable here once moved to the cold tier`,

@@ -53,7 +53,9 @@ export function createTiers(deps: {
     node,
     locate: async (path) => {
       const entry = await manifest.get(path);
-      return entry ? { tier: entry.tier ?? 'cold', hotNode: entry.hotNode } : undefined;
+      return entry
+        ? { tier: entry.tier ?? 'cold', hotNode: entry.hotNode, size: entry.size, etag: entry.etag }
+        : undefined;
     },
   });
   const pinnedExperiments = new Set(config.pins.experimentIds);
