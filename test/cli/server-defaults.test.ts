@@ -1,5 +1,5 @@
 /**
- * The README's first command runs `npm start`, i.e. `node bin/plumb.js server` with no flags: it must serve the API on 127.0.0.1 with ./mlruns.db in the working directory. The port
+ * The README's first command runs `npm start`, i.e. `node --max-semi-space-size=4 bin/plumb.js server` with no flags: it must serve the API on 127.0.0.1 with ./mlruns.db in the working directory. The port
  * comes from MLFLOW_PORT here only so that the test never collides with a real server on 5000.
  */
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { childEnv, freePort, REPO_ROOT, sleep } from '../helpers/plumb-process.ts';
+import { childEnv, freePort, REPO_ROOT, SERVER_NODE_FLAGS, sleep } from '../helpers/plumb-process.ts';
 
 void describe('npm start with no flags', () => {
   const dir = mkdtempSync(join(tmpdir(), 'plumb-defaults-'));
@@ -18,10 +18,10 @@ void describe('npm start with no flags', () => {
     const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.equal(packageJson.scripts.start, 'node bin/plumb.js server');
+    assert.equal(packageJson.scripts.start, `node ${SERVER_NODE_FLAGS.join(' ')} bin/plumb.js server`);
     const port = await freePort();
     // npm runs the script from the repository; here the working directory is elsewhere.
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/plumb.js'), 'server'], {
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'bin/plumb.js'), 'server'], {
       cwd: dir,
       env: childEnv({ MLFLOW_PORT: String(port), PLUMB_LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
