@@ -19,12 +19,10 @@ const commandsDir = join(import.meta.dirname, 'commands');
 const all = readdirSync(commandsDir)
   .filter((f) => /\.command\.[jt]s$/.test(f))
   .sort((a, b) => (a.startsWith('server.') ? -1 : b.startsWith('server.') ? 1 : a.localeCompare(b)));
-// A command named like its file loads that file alone: every command module brings its own
-// dependencies, and a server that loaded them all held 11-13 MB more at idle. Help, --version and
-// commands registered under another name (`restore` lives in backup's file) load them all.
-const requested = process.argv[2];
-const own = all.filter((f) => requested !== undefined && f.replace(/\.command\.[jt]s$/, '') === requested);
-const files = own.length > 0 ? own : all;
+// `plumb server` loads its own module alone: every command module brings its own dependencies,
+// and a server that loaded them all held 11-13 MB more at idle. Every other command loads them
+// all, since a module may add to another's command (`import dump` is export's).
+const files = process.argv[2] === 'server' ? all.filter((f) => f.startsWith('server.')) : all;
 for (const file of files) {
   const module = (await import(pathToFileURL(join(commandsDir, file)).href)) as CommandModule;
   module.register(program);
