@@ -162,6 +162,12 @@ export async function createArtifactRepository(config: ArtifactStoreConfig): Pro
   }
 }
 
+/** The artifact store as clients see it: the destination, behind the hot tier when one is configured. */
+export async function openArtifactStore(config: Config, store: MetadataStore): Promise<ArtifactRepository> {
+  const destination = await createArtifactRepository(config.artifacts.destination);
+  return openTiers(config, destination, store)?.repository ?? destination;
+}
+
 /**
  * The engine's own backup tool for `plumb backup`/`restore`: SQLite's online backup API, or
  * pg_dump/psql, mysqldump/mysql when installed. Undefined otherwise: backups are then Plumb's

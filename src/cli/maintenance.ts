@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import type { ArtifactRepository } from '../artifacts/artifact-repository.ts';
-import { createArtifactRepository, destinationUriOf, openMetadataStore, prepareSchema } from '../app.ts';
-import { openTiers } from '../artifacts/tiered/tiers-wiring.ts';
+import { destinationUriOf, openArtifactStore, openMetadataStore, prepareSchema } from '../app.ts';
 import type { Config } from '../config/config.ts';
 import { isMlflowError } from '../core/errors.ts';
 import type { MetadataStore } from '../store/store.ts';
@@ -86,10 +85,7 @@ export async function withMaintenance(
       progress,
       // With a hot tier configured, the commands see both tiers as the server does: gc deletes hot
       // copies too, export and reconcile read objects not yet moved to the cold tier.
-      artifacts: () =>
-        (repository ??= createArtifactRepository(config.artifacts.destination).then(
-          (destination) => openTiers(config, destination, store)?.repository ?? destination,
-        )),
+      artifacts: () => (repository ??= openArtifactStore(config, store)),
       destinationUri: destinationUriOf(config.artifacts.destination),
     });
     progress.end();
